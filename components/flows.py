@@ -1,0 +1,104 @@
+"""The zero-trust flow graph's vocabulary: who may talk to whom, declared once.
+
+Components describe their traffic as :class:`Flow` values (source -> destination : port/protocol);
+the platform collects them into one :class:`FlowGraph` and ``components.zerotrust`` renders it
+into Kubernetes NetworkPolicies and AWS security-group rules. Anything not declared here cannot talk.
+Pure data: no Pulumi resources are created in this module.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Literal
+
+import pulumi
+
+Protocol = Literal["TCP", "UDP"]
+
+
+@dataclass(frozen=True)
+class Workload:
+    """Pods identified by namespace and labels (a NetworkPolicy podSelector)."""
+
+    name: str
+    """Display name, unique in the graph, e.g. ``mlflow/server``."""
+    namespace: str
+    labels: tuple[tuple[str, str], ...]
+    """Label selector as sorted (key, value) pairs, so workloads stay hashable."""
+
+    @staticmethod
+    def of(name: str, namespace: str, labels: Mapping[str, str]) -> Workload:
+        """Build a workload from a label mapping."""
+        return Workload(name=name, namespace=namespace, labels=tuple(sorted(labels.items())))
+
+    @property
+    def selector(self) -> dict[str, str]:
+        """The labels as a mapping (``matchLabels``)."""
+        return dict(self.labels)
+
+
+@dataclass(frozen=True, eq=False)
+class AwsDestination:
+    """An AWS endpoint inside the VPC (an RDS instance, the VPC interface endpoints, ...).
+
+    ``security_group_id`` is the security group guarding it: flows to it become ingress rules there,
+    from the cluster's workload security group only. ``cidrs`` are the addresses pods are allowed to
+    reach it on (NetworkPolicy ipBlock), e.g. the database subnets or the VPC CIDR for endpoints.
+    """
+
+    name: str
+    cidrs: tuple[str, ...]
+    security_group_id: pulumi.Input[str] | None = None
+
+
+@dataclass(frozen=True)
+class ExternalDestination:
+    """A host outside the VPC (e.g. a git server), reached through NAT only when declared."""
+
+    name: str
+    cidrs: tuple[str, ...]
+
+
+Destination = Workload | AwsDestination | ExternalDestination
+
+
+@dataclass(frozen=True, eq=False)
+class Flow:
+    """One allowed connection: ``source -> destination : port/protocol``."""
+
+    source: Workload
+    destination: Destination
+    port: int
+    protocol: Protocol = "TCP"
+    description: str = ""
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.port <= 65535:
+            raise ValueError(f"flow {self.source.name} -> {self.destination.name}: port {self.port} not in 1..65535")
+
+
+@dataclass
+class FlowGraph:
+    """All declared flows of the platform; the platform owns it, components contribute to it."""
+
+    flows: list[Flow] = field(default_factory=list)
+
+    def add(self, flows: Iterable[Flow]) -> None:
+        """Contribute flows."""
+        self.flows.extend(flows)
+
+    @property
+    def workloads(self) -> list[Workload]:
+        """Every workload appearing in a flow, sorted by name."""
+        seen: dict[str, Workload] = {}
+        for flow in self.flows:
+            for end in (flow.source, flow.destination):
+                if isinstance(end, Workload):
+                    seen.setdefault(end.name, end)
+        return [seen[name] for name in sorted(seen)]
+
+    @property
+    def namespaces(self) -> list[str]:
+        """Namespaces that host workloads of the graph."""
+        return sorted({w.namespace for w in self.workloads})

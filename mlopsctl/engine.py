@@ -1,0 +1,236 @@
+"""The offline engine: run the real Pulumi program under Pulumi's own mock runtime and capture its graph.
+
+Every resource registration the program makes (type, name, parent, provider, dependencies,
+property dependencies, protect/retain flags, inputs) is recorded exactly as the engine would
+receive it. No cloud account and no Pulumi CLI are needed, so plans, policy checks and PR diffs
+are safe for untrusted pull requests.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import runpy
+import sys
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pulumi
+from google.protobuf import struct_pb2
+from pulumi.runtime import mocks as pulumi_mocks
+from pulumi.runtime import rpc, settings
+from pulumi.runtime.stack import run_pulumi_func
+from pulumi.runtime.sync_await import _sync_await
+
+from components.config import ConfigError, read_stack_values
+from mlopsctl.mocks import PlatformMocks
+from mlopsctl.wire import SECRET_MARK, struct_to_plain
+
+PROJECT = "mlops-platform"
+ROOT_TYPE = "pulumi:pulumi:Stack"
+
+
+class DuplicateUrnError(Exception):
+    """Two registrations produced the same URN; the real engine refuses such a program."""
+
+
+@dataclass(frozen=True)
+class Registration:
+    """One resource registration as the engine received it."""
+
+    urn: str
+    type: str
+    name: str
+    parent: str | None
+    custom: bool
+    remote: bool
+    provider: str | None
+    dependencies: tuple[str, ...]
+    property_dependencies: dict[str, tuple[str, ...]]
+    protect: bool
+    retain_on_delete: bool
+    inputs: dict[str, Any]
+    """Masked plain JSON: secrets "[secret]", unknowns "[unknown]", resource references as URNs."""
+    wire: struct_pb2.Struct = field(repr=False, compare=False)
+    """The raw inputs Struct (for feeding policies exactly as the real analyzer does)."""
+
+
+@dataclass(frozen=True)
+class Graph:
+    """Everything one program run registered, sorted by URN."""
+
+    project: str
+    stack: str
+    config: dict[str, str]
+    resources: tuple[Registration, ...]
+    outputs: dict[str, Any]
+
+    def by_type(self, type_: str) -> list[Registration]:
+        """All registrations of one type token."""
+        return [r for r in self.resources if r.type == type_]
+
+    def get(self, urn: str) -> Registration:
+        """The registration with this URN (KeyError if none)."""
+        for resource in self.resources:
+            if resource.urn == urn:
+                return resource
+        raise KeyError(urn)
+
+    def children(self, urn: str) -> list[Registration]:
+        """Direct children of a resource."""
+        return [r for r in self.resources if r.parent == urn]
+
+
+class RecordingMonitor(pulumi_mocks.MockMonitor):  # type: ignore[misc]
+    """A mock monitor that records every registration and rejects duplicate URNs."""
+
+    def __init__(self, mocks: pulumi.runtime.Mocks) -> None:
+        super().__init__(mocks)
+        self.registrations: dict[str, Registration] = {}
+        self.duplicates: list[str] = []
+        self.root_urn = ""
+
+    def make_urn(self, parent: str, type_: str, name: str) -> str:
+        # Like the real engine: the root stack is not part of a child's qualified type.
+        if parent and parent.split("::")[2] == ROOT_TYPE:
+            parent = ""
+        urn: str = super().make_urn(parent, type_, name)
+        return urn
+
+    def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
+        urn = self.make_urn(request.parent, request.type, request.name)
+        if request.type == ROOT_TYPE:
+            self.root_urn = urn
+            return super().RegisterResource(request)
+        if urn in self.registrations:
+            self.duplicates.append(urn)
+            raise DuplicateUrnError(f"Duplicate resource URN '{urn}'; try giving it a unique name")
+        parent = request.parent or None
+        self.registrations[urn] = Registration(
+            urn=urn,
+            type=request.type,
+            name=request.name,
+            parent=None if parent == self.root_urn else parent,
+            custom=bool(request.custom),
+            remote=bool(request.remote),
+            provider=request.provider or None,
+            dependencies=tuple(sorted(set(request.dependencies))),
+            property_dependencies={
+                key: tuple(sorted(set(deps.urns)))
+                for key, deps in sorted(request.propertyDependencies.items())
+                if deps.urns
+            },
+            protect=bool(request.protect),
+            retain_on_delete=bool(request.retainOnDelete),
+            inputs=struct_to_plain(request.object),
+            wire=request.object,
+        )
+        return super().RegisterResource(request)
+
+
+_LOCK = threading.Lock()
+
+
+def run_program(
+    fn: Callable[[], Any],
+    *,
+    stack: str = "test",
+    project: str = PROJECT,
+    config: Mapping[str, Any] | None = None,
+    secret_keys: tuple[str, ...] = (),
+) -> Graph:
+    """Run ``fn`` (anything that declares resources) under the mock runtime and return its graph.
+
+    ``config`` maps ``namespace:key`` to values; non-string values are passed as JSON, as the
+    Pulumi CLI passes structured config to programs.
+    """
+    flat = {key: value if isinstance(value, str) else json.dumps(value) for key, value in (config or {}).items()}
+    region = flat.get("aws:region", "eu-west-1")
+    monitor = RecordingMonitor(PlatformMocks(region=region, stack=stack))
+    with _LOCK:
+        pulumi.runtime.set_all_config(flat, list(secret_keys))
+        pulumi.runtime.set_mocks(monitor.mocks, project=project, stack=stack, preview=False, monitor=monitor)
+        settings.SETTINGS.rpc_manager.clear()
+        try:
+            _sync_await(run_pulumi_func(fn))
+            outputs = _stack_outputs()
+        finally:
+            pulumi.runtime.set_all_config({}, [])
+    if monitor.duplicates:
+        raise DuplicateUrnError(f"Duplicate resource URN(s): {', '.join(sorted(set(monitor.duplicates)))}")
+    masked = {key: SECRET_MARK if key in secret_keys else value for key, value in flat.items()}
+    return Graph(
+        project=project,
+        stack=stack,
+        config=dict(sorted(masked.items())),
+        resources=tuple(monitor.registrations[urn] for urn in sorted(monitor.registrations)),
+        outputs=outputs,
+    )
+
+
+def _stack_outputs() -> dict[str, Any]:
+    """The values exported with ``pulumi.export``, serialized and masked like inputs."""
+    root = settings.get_root_resource()
+    exported = dict(getattr(root, "outputs", {}) or {})
+    struct = _sync_await(rpc.serialize_properties(exported, {}))
+    return dict(sorted(struct_to_plain(struct).items()))
+
+
+def stack_file(project_dir: Path, stack: str) -> Path:
+    """Where a stack's config lives (``stackConfigDir: stacks``)."""
+    return project_dir / "stacks" / f"Pulumi.{stack}.yaml"
+
+
+def stack_config(project_dir: Path, stack: str) -> tuple[dict[str, Any], tuple[str, ...]]:
+    """The stack file's config as the CLI would pass it, plus its secret keys.
+
+    Offline there is no secrets provider, so ``{secure: ...}`` values become "[secret]" and are
+    marked secret: programs still see a secret, never its ciphertext.
+    """
+    values = read_stack_values(stack_file(project_dir, stack))
+    config: dict[str, Any] = {}
+    secrets: list[str] = []
+    for key, value in values.items():
+        if isinstance(value, dict) and set(value) == {"secure"}:
+            config[key] = SECRET_MARK
+            secrets.append(key)
+        else:
+            config[key] = value
+    return config, tuple(sorted(secrets))
+
+
+@contextmanager
+def _project_on_path(project_dir: Path) -> Iterator[None]:
+    """Make the project's own packages importable first, and run from its directory (as `pulumi up` does)."""
+    previous_cwd = Path.cwd()
+    sys.path.insert(0, str(project_dir))
+    os.chdir(project_dir)
+    try:
+        yield
+    finally:
+        os.chdir(previous_cwd)
+        sys.path.remove(str(project_dir))
+
+
+def run_stack(project_dir: Path, stack: str) -> Graph:
+    """Run the project's real ``__main__.py`` with the config of ``stacks/Pulumi.<stack>.yaml``.
+
+    Raises :class:`ConfigError` for a missing or invalid stack file.
+    """
+    project_dir = project_dir.resolve()
+    main = project_dir / "__main__.py"
+    if not main.is_file():
+        raise ConfigError(str(main), ["the Pulumi program is missing"])
+    config, secrets = stack_config(project_dir, stack)
+    with _project_on_path(project_dir):
+        return run_program(
+            lambda: runpy.run_path(str(main), run_name="__main__"),
+            stack=stack,
+            project=PROJECT,
+            config=config,
+            secret_keys=secrets,
+        )
