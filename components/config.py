@@ -250,10 +250,10 @@ class KServeConfig(_Section):
     """Model serving with KServe (RawDeployment mode) and its dependency cert-manager."""
 
     enabled: bool = True
-    version: str = "v0.15.2"
-    """KServe chart version."""
-    cert_manager_version: str = "v1.18.2"
-    """cert-manager chart version."""
+    version: str = Field(default="v0.15.2", pattern=r"^v\d+\.\d+\.\d+$")
+    """KServe chart version (OCI charts kserve-crd and kserve), pinned: vX.Y.Z."""
+    cert_manager_version: str = Field(default="v1.18.2", pattern=r"^v\d+\.\d+\.\d+$")
+    """cert-manager chart version (https://charts.jetstack.io), pinned: vX.Y.Z."""
 
 
 class ClusterConfig(_Section):
@@ -301,6 +301,22 @@ class ClusterConfig(_Section):
         if value is not None and not value.instance_types:
             raise ValueError("a GPU pool needs instanceTypes (e.g. [g5.xlarge])")
         return value
+
+    @field_validator("admin_principals")
+    @classmethod
+    def _principal_arns(cls, value: list[str]) -> list[str]:
+        for arn in value:  # access entries take IAM role/user ARNs, never an assumed-role session ARN
+            if not re.fullmatch(r"arn:aws[a-z-]*:iam::\d{12}:(role|user)/\S+", arn):
+                raise ValueError(f"{arn!r} is not an IAM role or user ARN (arn:aws:iam::<account>:role/<name>)")
+        return value
+
+    @model_validator(mode="after")
+    def _serving_prerequisites(self) -> Self:
+        if not self.system_pool.instance_types or self.system_pool.min_size < 1:
+            raise ValueError("systemPool needs instanceTypes and minSize >= 1 (CoreDNS and controllers run there)")
+        if self.kserve.enabled and "serving" not in self.namespaces:
+            raise ValueError("kserve.enabled needs 'serving' in namespaces (InferenceServices run there)")
+        return self
 
 
 class DatabaseConfig(_Section):
@@ -491,9 +507,8 @@ class PlatformConfig(_Section):
             unknown = sorted(set(getattr(self.orchestrator, key)) - zones)
             if self.orchestrator.enabled and unknown:
                 raise ValueError(f"orchestrator.{to_camel(key)} names zones {unknown} that the lake does not have")
-        if self.orchestrator.enabled and self.orchestrator.mode == "helm":
-            if "airflow" not in self.cluster.namespaces:
-                raise ValueError("orchestrator.mode helm needs 'airflow' in cluster.namespaces")
+        if self.orchestrator.enabled and self.orchestrator.mode == "helm" and "airflow" not in self.cluster.namespaces:
+            raise ValueError("orchestrator.mode helm needs 'airflow' in cluster.namespaces")
         if self.tracking.enabled and "mlflow" not in self.cluster.namespaces:
             raise ValueError("tracking.enabled needs 'mlflow' in cluster.namespaces")
         if self.orchestrator.mode == "mwaa" and self.network.nat == "none":
@@ -630,9 +645,7 @@ def _model_at(loc: list[str]) -> type[BaseModel] | None:
         field = fields.get(part)
         if field is None:
             return None
-        candidates = [
-            t for t in getattr(field.annotation, "__args__", (field.annotation,)) if isinstance(t, type)
-        ]
+        candidates = [t for t in getattr(field.annotation, "__args__", (field.annotation,)) if isinstance(t, type)]
         nested = next((t for t in candidates if issubclass(t, BaseModel)), None)
         if nested is None:
             args = [a for c in getattr(field.annotation, "__args__", ()) for a in getattr(c, "__args__", (c,))]

@@ -85,7 +85,7 @@ class Graph:
         return [r for r in self.resources if r.parent == urn]
 
 
-class RecordingMonitor(pulumi_mocks.MockMonitor):  # type: ignore[misc]
+class RecordingMonitor(pulumi_mocks.MockMonitor):
     """A mock monitor that records every registration and rejects duplicate URNs."""
 
     def __init__(self, mocks: pulumi.runtime.Mocks) -> None:
@@ -101,7 +101,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):  # type: ignore[misc]
         urn: str = super().make_urn(parent, type_, name)
         return urn
 
-    def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
+    def RegisterResource(self, request: Any) -> Any:
         urn = self.make_urn(request.parent, request.type, request.name)
         if request.type == ROOT_TYPE:
             self.root_urn = urn
@@ -153,8 +153,11 @@ def run_program(
     monitor = RecordingMonitor(PlatformMocks(region=region, stack=stack))
     with _LOCK:
         pulumi.runtime.set_all_config(flat, list(secret_keys))
+        settings.ROOT.set(None)  # a fresh root stack per run, so nothing leaks between runs
         pulumi.runtime.set_mocks(monitor.mocks, project=project, stack=stack, preview=False, monitor=monitor)
+        # Pulumi keeps pending RPCs and outputs in process-wide settings: start each run clean.
         settings.SETTINGS.rpc_manager.clear()
+        settings.SETTINGS.outputs.clear()
         try:
             _sync_await(run_pulumi_func(fn))
             outputs = _stack_outputs()

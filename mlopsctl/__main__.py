@@ -1,0 +1,5 @@
+"""`python -m mlopsctl` runs the CLI."""
+
+from mlopsctl.cli import main
+
+main()

@@ -1,0 +1,90 @@
+"""mlopsctl: the thin command line around the platform program (plan, and the tools registered below).
+
+Exit codes everywhere: 0 ok, 1 findings (mandatory policy violations, drift, failures),
+2 usage or configuration error.
+"""
+
+from __future__ import annotations
+
+import time
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from components.config import ConfigError, load_stack_file
+
+app = typer.Typer(
+    name="mlopsctl",
+    help="Plan, check, diff and run phoenix environments of the mlops-platform Pulumi program.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+err = Console(stderr=True)
+
+EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
+
+
+@app.callback()
+def _root() -> None:
+    """Plan, check, diff and run phoenix environments of the mlops-platform Pulumi program."""
+
+
+class PlanFormat(StrEnum):
+    tree = "tree"
+    json = "json"
+    markdown = "markdown"
+    sarif = "sarif"
+    k8s_yaml = "k8s-yaml"
+
+
+def fail(message: str, code: int = EXIT_USAGE) -> typer.Exit:
+    """Print an error (no traceback) and return the Exit to raise."""
+    err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    return typer.Exit(code)
+
+
+@app.command()
+def plan(
+    stack: Annotated[str, typer.Option("--stack", "-s", help="Stack name: stacks/Pulumi.<stack>.yaml")] = "dev",
+    fmt: Annotated[PlanFormat, typer.Option("--format", "-f", help="Output format.")] = PlanFormat.tree,
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Write here (a directory for k8s-yaml).")] = None,
+    project_dir: Annotated[Path, typer.Option(help="Directory holding Pulumi.yaml and __main__.py.")] = Path("."),
+) -> None:
+    """Run the program offline for one stack and render what it would create (no cloud account needed)."""
+    from mlopsctl.engine import DuplicateUrnError, run_stack, stack_file
+
+    try:
+        load_stack_file(stack_file(project_dir, stack))  # fail fast, with every problem listed
+    except ConfigError as error:
+        raise fail(str(error)) from None
+    if fmt is PlanFormat.k8s_yaml and out is None:
+        raise fail("--format k8s-yaml needs --out DIR")
+
+    started = time.perf_counter()
+    try:
+        with err.status(f"Planning stack [bold]{stack}[/] offline…", spinner="dots"):
+            graph = run_stack(project_dir, stack)
+    except ConfigError as error:
+        raise fail(str(error)) from None
+    except DuplicateUrnError as error:
+        raise fail(str(error)) from None
+    elapsed = time.perf_counter() - started
+
+    from mlopsctl.report import PlanReport
+
+    report = PlanReport.evaluate(graph, elapsed=elapsed)
+    report.write(fmt.value, out)
+    raise typer.Exit(EXIT_FINDINGS if report.has_mandatory_violations else EXIT_OK)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
