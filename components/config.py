@@ -124,6 +124,9 @@ class NetworkConfig(_Section):
             raise ValueError(f"missing {missing}: private nodes cannot pull images or log without them")
         if len(set(value)) != len(value):
             raise ValueError("duplicate service names")
+        for service in value:  # the part after com.amazonaws.<region>.
+            if not re.fullmatch(r"[a-z0-9-]+(\.[a-z0-9-]+)*", service) or service == "s3":
+                raise ValueError(f"{service!r}: use an AWS service name like 'ecr.api' (S3 has a gateway endpoint)")
         return value
 
 
@@ -179,6 +182,14 @@ class LakeConfig(_Section):
     """Let `pulumi destroy` delete non-empty buckets (phoenix stacks)."""
     protect: bool = False
     """Protect buckets and the key from deletion (prod)."""
+    zone_lifecycle: dict[str, LifecycleConfig] = Field(default_factory=dict)
+    """Per-zone lifecycle overrides (zone -> lifecycle); zones not listed use `lifecycle`."""
+    access_log_days: int = Field(default=365, ge=1, le=3650)
+    """Days S3 server access logs are kept in the log bucket."""
+    athena_results_days: int = Field(default=30, ge=1, le=3650)
+    """Days Athena query results are kept in the results bucket."""
+    lake_formation_settings: bool = True
+    """Own the account-wide Lake Formation settings; false on stacks sharing an account with one that does."""
 
     @field_validator("zones")
     @classmethod
@@ -186,6 +197,8 @@ class LakeConfig(_Section):
         for zone in value:
             if not _DNS_LABEL.match(zone):
                 raise ValueError(f"zone {zone!r} must be lowercase letters, digits and '-' (max 32 chars)")
+            if zone in ("access-logs", "athena-results"):
+                raise ValueError(f"zone {zone!r} is reserved for the lake's own buckets")
         if len(set(value)) != len(value):
             raise ValueError("zone names must be unique")
         return value
@@ -202,7 +215,14 @@ class LakeConfig(_Section):
     def _exclusive(self) -> Self:
         if self.force_destroy and self.protect:
             raise ValueError("forceDestroy and protect cannot both be true")
+        unknown = sorted(set(self.zone_lifecycle) - set(self.zones))
+        if unknown:
+            raise ValueError(f"zoneLifecycle names zones {unknown} that are not in zones {self.zones}")
         return self
+
+    def lifecycle_for(self, zone: str) -> LifecycleConfig:
+        """The lifecycle of one zone: its override if set, else the lake-wide one."""
+        return self.zone_lifecycle.get(zone, self.lifecycle)
 
 
 class WarehouseConfig(_Section):
@@ -216,6 +236,8 @@ class WarehouseConfig(_Section):
     """Admin user; its password is generated and kept by Secrets Manager."""
     protect: bool = False
     """Protect the namespace from deletion (prod)."""
+    usage_limit_action: Literal["log", "emit-metric", "deactivate"] = "deactivate"
+    """What Redshift does when the daily RPU-hour limit is reached (deactivate: user queries stop)."""
 
     @field_validator("base_capacity")
     @classmethod
@@ -331,14 +353,19 @@ class DatabaseConfig(_Section):
     multi_az: bool = False
     deletion_protection: bool = False
     """Deletion protection plus a final snapshot (prod)."""
+    log_retention_days: int = 90
+    """Retention of the instance's PostgreSQL log group in CloudWatch (a CloudWatch retention period)."""
+
+    _retention = field_validator("log_retention_days")(lambda v: _check_retention(v))
 
 
 class TrackingConfig(_Section):
     """The MLflow tracking server."""
 
     enabled: bool = True
-    mlflow_version: str = Field(default="3.1.1", pattern=r"^\d+\.\d+\.\d+$")
-    """Official MLflow image tag (ghcr.io/mlflow/mlflow:v<version>)."""
+    mlflow_version: str = Field(default="3.17.2", pattern=r"^\d+\.\d+\.\d+$")
+    """Official MLflow image tag (ghcr.io/mlflow/mlflow:v<version>-full; the -full image, with the PostgreSQL
+    driver and boto3, exists from 3.10 on: https://github.com/mlflow/mlflow/tree/master/docker)."""
     replicas: int = Field(default=1, ge=1, le=20)
     database: DatabaseConfig = Field(default_factory=DatabaseConfig)
     clients: list[str] = Field(default_factory=list)
@@ -352,6 +379,13 @@ class TrackingConfig(_Section):
             raise ValueError(f"unknown client namespace(s) {unknown}; allowed: {PLATFORM_NAMESPACES}")
         return value
 
+    @field_validator("mlflow_version")
+    @classmethod
+    def _full_image(cls, value: str) -> str:
+        if tuple(int(p) for p in value.split(".")) < (3, 10, 0):
+            raise ValueError(f"{value!r}: MLflow >= 3.10.0 needed (the -full image with PostgreSQL and S3 support)")
+        return value
+
 
 class GitDagsConfig(_Section):
     """DAGs pulled by git-sync."""
@@ -359,6 +393,25 @@ class GitDagsConfig(_Section):
     repository: str = Field(pattern=r"^(https://|ssh://|git@)\S+$")
     branch: str = "main"
     subpath: str = "dags"
+    egress_cidrs: list[Cidr] = Field(min_length=1)
+    """Addresses of the git host: git-sync may reach only these (zero-trust egress through NAT)."""
+
+    _cidrs = field_validator("egress_cidrs")(lambda v: [_check_cidr(c) for c in v])
+
+
+MWAA_AIRFLOW_VERSIONS = ("2.9.2", "2.10.1", "2.10.3", "2.11.0", "3.0.6")
+"""Airflow versions MWAA creates environments with (botocore mwaa model, CreateEnvironment.AirflowVersion)."""
+
+MwaaLogLevel = Literal["CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG"]
+MwaaLogComponent = Literal["dagProcessing", "scheduler", "task", "webserver", "worker"]
+MWAA_DEFAULT_LOG_LEVELS: dict[MwaaLogComponent, MwaaLogLevel] = {
+    "dagProcessing": "WARNING",
+    "scheduler": "WARNING",
+    "task": "INFO",
+    "webserver": "WARNING",
+    "worker": "WARNING",
+}
+"""Task logs at INFO (what users read), the service components at WARNING (cost and noise)."""
 
 
 class MwaaConfig(_Section):
@@ -370,6 +423,15 @@ class MwaaConfig(_Section):
     )
     min_workers: int = Field(default=1, ge=1)
     max_workers: int = Field(default=5, ge=1, le=25)
+    log_levels: dict[MwaaLogComponent, MwaaLogLevel] = Field(default_factory=lambda: dict(MWAA_DEFAULT_LOG_LEVELS))
+    """CloudWatch log level per Airflow component; components not listed log at WARNING."""
+
+    @field_validator("airflow_version")
+    @classmethod
+    def _mwaa_version(cls, value: str) -> str:
+        if value not in MWAA_AIRFLOW_VERSIONS:
+            raise ValueError(f"{value!r} is not an Airflow version MWAA offers; allowed: {MWAA_AIRFLOW_VERSIONS}")
+        return value
 
     @model_validator(mode="after")
     def _workers(self) -> Self:

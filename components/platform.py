@@ -13,6 +13,7 @@ import pulumi_aws as aws
 from pulumi.runtime import config as runtime_config
 
 from components.config import NAMESPACE, PlatformConfig
+from components.datalake import DataLake, DataLakeArgs
 
 
 def stack_config_values() -> dict[str, Any]:
@@ -41,6 +42,23 @@ class MlopsPlatform(pulumi.ComponentResource):
             "environment": config.environment,
             "region": config.region,
         }
+        # Every AWS resource below uses this provider (children inherit it from their component).
+        aws_opts = pulumi.ResourceOptions(parent=self, providers=[self.provider])
+        account_id = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self)).account_id
+
+        self.lake: DataLake | None = None
+        if config.storage.lake:
+            self.lake = DataLake(
+                "lake",
+                DataLakeArgs(config=config.lake, environment=config.environment, account_id=account_id, region=config.region),
+                opts=aws_opts,
+            )
+            self._exports.update(
+                lakeBuckets=self.lake.bucket_names,
+                lakeKeyArn=self.lake.key_arn,
+                lakeDatabases=self.lake.database_names,
+                athenaWorkgroup=self.lake.workgroup_name,
+            )
         self.register_outputs({})
 
     def exports(self) -> dict[str, pulumi.Input[Any]]:

@@ -122,7 +122,11 @@ def test_mock_outputs_are_realistic() -> None:
         role = aws.iam.Role("r", name="reader", assume_role_policy="{}")
         pulumi.export("key", key.arn)
         pulumi.export("role", role.arn)
+        pulumi.export("account", aws.get_caller_identity_output().account_id)
+        pulumi.export("zones", aws.get_availability_zones_output(state="available").names)
 
     outputs = run_program(program, config={"aws:region": "us-east-2"}).outputs
+    assert outputs["account"] == "123456789012"
+    assert outputs["zones"] == ["us-east-2a", "us-east-2b", "us-east-2c"]
     assert outputs["key"].startswith("arn:aws:kms:us-east-2:123456789012:key/")
     assert outputs["role"] == "arn:aws:iam::123456789012:role/reader"

@@ -1,0 +1,503 @@
+"""External Secrets Operator: secrets delivered from AWS Secrets Manager at runtime, never through Pulumi.
+
+:class:`SecretsOperator` installs ESO once per cluster (official chart, pinned). The controller itself holds
+no AWS permission: every consuming namespace gets a :class:`ScopedSecretStore`, a ``SecretStore`` that
+authenticates as its own ServiceAccount (``auth.jwt.serviceAccountRef``) whose IRSA role may read exactly
+the secrets that namespace syncs, and write exactly the secrets it generates. So the operator's reach is
+the union of small, per-namespace grants, each visible in the plan.
+
+Generated credentials (MLflow admin password, Airflow keys) follow one pattern: the component creates an
+empty, KMS-encrypted ``aws.secretsmanager.Secret``; an ESO ``Password`` generator produces the value
+inside the cluster and a ``PushSecret`` (``updatePolicy: IfNotExists``) stores it once; ``ExternalSecret``
+resources read it back into Kubernetes Secrets. The value is never an input of any resource.
+
+The ``*_spec`` functions are pure (plain dicts, camelCase as the API server expects) and tested directly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+import pulumi_kubernetes as k8s
+
+from components.flows import AwsDestination, Flow, Workload
+from components.iam import document, kms_use, secret_read
+from components.identity import OidcIssuer, service_account_role
+
+ESO_CHART = "external-secrets"
+ESO_REPOSITORY = "https://charts.external-secrets.io"
+ESO_CHART_VERSION = "2.3.0"
+"""Pinned ESO chart (app v2.3.0, 2026-04): serves ``external-secrets.io/v1`` (v1beta1 is gone since 0.17)
+and supports ``PushSecret.spec.selector.generatorRef``."""
+ESO_NAMESPACE = "external-secrets"
+ESO_RELEASE = "external-secrets"
+EXTERNAL_SECRETS_API = "external-secrets.io/v1"
+PUSH_SECRET_API = "external-secrets.io/v1alpha1"
+GENERATORS_API = "generators.external-secrets.io/v1alpha1"
+PUSH_METADATA_API = "kubernetes.external-secrets.io/v1alpha1"
+STORE_SERVICE_ACCOUNT = "secrets-sync"
+"""ServiceAccount each ScopedSecretStore authenticates as (IRSA)."""
+STORE_NAME = "aws-secrets-manager"
+"""Name of the SecretStore in every consuming namespace."""
+MANAGED_BY_TAG = {"managed-by": "external-secrets"}
+"""ESO pushes only into secrets carrying this tag (it refuses to overwrite secrets it does not manage)."""
+
+CONTROLLER = Workload.of(
+    "external-secrets/controller",
+    ESO_NAMESPACE,
+    {"app.kubernetes.io/name": "external-secrets", "app.kubernetes.io/instance": ESO_RELEASE},
+)
+"""The ESO controller pods (they call STS and Secrets Manager)."""
+
+RESTRICTED_CONTAINER = {
+    "enabled": True,
+    "allowPrivilegeEscalation": False,
+    "capabilities": {"drop": ["ALL"]},
+    "readOnlyRootFilesystem": True,
+    "runAsNonRoot": True,
+    "runAsUser": 1000,
+    "seccompProfile": {"type": "RuntimeDefault"},
+}
+
+
+def operator_values(*, replicas: int = 1) -> dict[str, Any]:
+    """Helm values of the ESO chart: CRDs installed, cluster-scoped features off, restricted pods.
+
+    Cluster-wide stores, external secrets, generators and push secrets are disabled: every secret is
+    synced by a namespaced store whose role is scoped to that namespace's secrets. The controller's own
+    ServiceAccount carries no IRSA role.
+    """
+    component = {"securityContext": RESTRICTED_CONTAINER, "podSecurityContext": {"enabled": True}}
+    return {
+        "installCRDs": True,
+        "crds": {
+            "createClusterExternalSecret": False,
+            "createClusterSecretStore": False,
+            "createClusterGenerator": False,
+            "createClusterPushSecret": False,
+        },
+        "processClusterExternalSecret": False,
+        "processClusterStore": False,
+        "processClusterGenerator": False,
+        "processClusterPushSecret": False,
+        "replicaCount": replicas,
+        "leaderElect": replicas > 1,
+        "serviceAccount": {"create": True, "annotations": {}},
+        "resources": {"requests": {"cpu": "50m", "memory": "128Mi"}, "limits": {"memory": "512Mi"}},
+        **component,
+        "webhook": {**component, "resources": {"requests": {"cpu": "20m", "memory": "64Mi"}}},
+        "certController": {**component, "resources": {"requests": {"cpu": "20m", "memory": "64Mi"}}},
+    }
+
+
+def secret_store_spec(region: str, service_account: str = STORE_SERVICE_ACCOUNT) -> dict[str, Any]:
+    """A namespaced SecretStore for Secrets Manager, authenticating as ``service_account`` (IRSA)."""
+    return {
+        "provider": {
+            "aws": {
+                "service": "SecretsManager",
+                "region": region,
+                "auth": {"jwt": {"serviceAccountRef": {"name": service_account}}},
+            }
+        }
+    }
+
+
+@dataclass(frozen=True)
+class RemoteValue:
+    """One value an ExternalSecret fetches: ``secret_key`` <- ``remote_key`` (name or ARN) [``property``]."""
+
+    secret_key: str
+    remote_key: str
+    property: str | None = None
+
+
+def external_secret_spec(
+    *,
+    target: str,
+    values: Sequence[RemoteValue],
+    template: Mapping[str, str],
+    store: str = STORE_NAME,
+    refresh_interval: str = "1h",
+) -> dict[str, Any]:
+    """An ExternalSecret rendering ``template`` (Go templates over ``values``) into Secret ``target``.
+
+    Only the templated keys land in the Secret (``mergePolicy: Replace``), so raw inputs that are only
+    needed to build another key (e.g. a password before URL-encoding) do not leak into it.
+    """
+    data = []
+    for value in values:
+        ref: dict[str, Any] = {"key": value.remote_key}
+        if value.property:
+            ref["property"] = value.property
+        data.append({"secretKey": value.secret_key, "remoteRef": ref})
+    return {
+        "refreshInterval": refresh_interval,
+        "secretStoreRef": {"name": store, "kind": "SecretStore"},
+        "target": {
+            "name": target,
+            "creationPolicy": "Owner",
+            "deletionPolicy": "Retain",
+            "template": {
+                "engineVersion": "v2",
+                "mergePolicy": "Replace",
+                "type": "Opaque",
+                "data": dict(template),
+            },
+        },
+        "data": data,
+    }
+
+
+def password_generator_spec(length: int = 40) -> dict[str, Any]:
+    """An ESO Password generator: letters and digits only, so values need no escaping in URIs or INI files."""
+    if length < 24:
+        raise ValueError(f"generated passwords must be at least 24 characters (got {length})")
+    return {"length": length, "digits": max(4, length // 5), "symbols": 0, "noUpper": False, "allowRepeat": True}
+
+
+def push_secret_spec(
+    *,
+    generator: str,
+    remote_key: str,
+    kms_key_arn: str,
+    tags: Mapping[str, str],
+    store: str = STORE_NAME,
+) -> dict[str, Any]:
+    """A PushSecret storing a generator's ``password`` into ``remote_key`` once (``IfNotExists``).
+
+    The metadata repeats the secret's tags: on its first write ESO makes the secret's tags equal to these
+    (plus ``managed-by``), so passing the platform's required tags keeps them. ``deletionPolicy: None``
+    leaves the secret's lifecycle to Pulumi.
+    """
+    if "managed-by" in tags:
+        raise ValueError("push_secret_spec: the 'managed-by' tag is set by ESO itself")
+    return {
+        "refreshInterval": "1h",
+        "updatePolicy": "IfNotExists",
+        "deletionPolicy": "None",
+        "secretStoreRefs": [{"name": store, "kind": "SecretStore"}],
+        "selector": {"generatorRef": {"apiVersion": GENERATORS_API, "kind": "Password", "name": generator}},
+        "data": [
+            {
+                "match": {"secretKey": "password", "remoteRef": {"remoteKey": remote_key}},
+                "metadata": {
+                    "apiVersion": PUSH_METADATA_API,
+                    "kind": "PushSecretMetadata",
+                    "spec": {"secretPushFormat": "string", "kmsKeyID": kms_key_arn, "tags": dict(sorted(tags.items()))},
+                },
+            }
+        ],
+    }
+
+
+def store_policy(
+    read_secret_arns: Sequence[str], write_secret_arns: Sequence[str], kms_key_arns: Sequence[str]
+) -> str:
+    """IAM policy of a namespace's store role: read these secrets, write the generated ones, use their keys.
+
+    Writing covers what ESO's PushSecret does on a secret it manages: PutSecretValue, tag reconciliation
+    and removing a resource policy it did not set (DeleteResourcePolicy), on those ARNs only.
+    """
+    if not read_secret_arns:
+        raise ValueError("store_policy: a secret store must read at least one secret")
+    unknown = sorted(set(write_secret_arns) - set(read_secret_arns))
+    if unknown:
+        raise ValueError(f"store_policy: secrets written but not read: {unknown}")
+    groups: list[list[dict[str, Any]]] = [secret_read(read_secret_arns, sid="ReadSyncedSecrets")]
+    if write_secret_arns:
+        groups.append(
+            [
+                {
+                    "Sid": "WriteGeneratedSecrets",
+                    "Effect": "Allow",
+                    "Action": [
+                        "secretsmanager:PutSecretValue",
+                        "secretsmanager:TagResource",
+                        "secretsmanager:UntagResource",
+                        "secretsmanager:DeleteResourcePolicy",
+                    ],
+                    "Resource": sorted(write_secret_arns),
+                }
+            ]
+        )
+    for index, key_arn in enumerate(sorted(set(kms_key_arns))):
+        groups.append(kms_use(key_arn, encrypt=bool(write_secret_arns), sid=f"SecretsKey{index}"))
+    return document(*groups)
+
+
+@dataclass(frozen=True, kw_only=True)
+class SecretsOperatorArgs:
+    """Inputs of :class:`SecretsOperator`."""
+
+    k8s_provider: k8s.Provider
+    """The cluster's Kubernetes provider."""
+    endpoints: AwsDestination | None = None
+    """The VPC interface endpoints (STS, Secrets Manager): the controller's only AWS destination."""
+    chart_version: str = ESO_CHART_VERSION
+    """ESO chart version (pinned)."""
+    replicas: int = 1
+    """Controller replicas (leader election on above 1)."""
+    depends_on: Sequence[pulumi.Resource] = ()
+    """Resources the release must wait for (node groups, CNI)."""
+
+
+class SecretsOperator(pulumi.ComponentResource):
+    """External Secrets Operator, installed once per cluster; consumers create :class:`ScopedSecretStore`."""
+
+    namespace: str
+    """Namespace of the operator."""
+    release: k8s.helm.v3.Release
+    """The Helm release; CustomResources of ESO kinds must depend on it (CRDs)."""
+    workload: Workload
+    """The controller pods."""
+    flows: list[Flow]
+    """Controller -> VPC endpoints (STS, Secrets Manager) : 443."""
+
+    def __init__(self, name: str, args: SecretsOperatorArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("mlops:secrets_operator:SecretsOperator", name, None, opts)
+        if args.replicas < 1:
+            raise ValueError(f"SecretsOperatorArgs.replicas must be at least 1 (got {args.replicas})")
+        k8s_opts = pulumi.ResourceOptions(parent=self, provider=args.k8s_provider)
+        namespace = k8s.core.v1.Namespace(
+            f"{name}-namespace",
+            metadata={
+                "name": ESO_NAMESPACE,
+                "labels": {
+                    "pod-security.kubernetes.io/enforce": "restricted",
+                    "pod-security.kubernetes.io/enforce-version": "latest",
+                },
+            },
+            opts=k8s_opts,
+        )
+        self.release = k8s.helm.v3.Release(
+            f"{name}-release",
+            name=ESO_RELEASE,
+            chart=ESO_CHART,
+            version=args.chart_version,
+            repository_opts={"repo": ESO_REPOSITORY},
+            namespace=ESO_NAMESPACE,
+            create_namespace=False,
+            atomic=True,
+            cleanup_on_fail=True,
+            max_history=5,
+            values=operator_values(replicas=args.replicas),
+            opts=pulumi.ResourceOptions.merge(
+                k8s_opts, pulumi.ResourceOptions(depends_on=[namespace, *args.depends_on])
+            ),
+        )
+        self.namespace = ESO_NAMESPACE
+        self.workload = CONTROLLER
+        self.flows = (
+            [Flow(CONTROLLER, args.endpoints, 443, description="ESO controller -> STS and Secrets Manager endpoints")]
+            if args.endpoints is not None
+            else []
+        )
+        self.register_outputs({"namespace": ESO_NAMESPACE, "release": self.release.name})
+
+
+@dataclass(frozen=True, kw_only=True)
+class ScopedSecretStoreArgs:
+    """Inputs of :class:`ScopedSecretStore`."""
+
+    operator: SecretsOperator
+    """The cluster's ESO installation."""
+    k8s_provider: k8s.Provider
+    """The cluster's Kubernetes provider."""
+    oidc: OidcIssuer
+    """The cluster's OIDC issuer (IRSA)."""
+    namespace: str
+    """Namespace whose secrets this store syncs."""
+    region: str
+    """Region of the secrets."""
+    read_secret_arns: Sequence[pulumi.Input[str]]
+    """Secrets the store may read (exactly those the namespace's ExternalSecrets name)."""
+    write_secret_arns: Sequence[pulumi.Input[str]] = ()
+    """Secrets the store may write (PushSecrets of generated values); each must also be read."""
+    kms_key_arns: Sequence[pulumi.Input[str]] = ()
+    """Customer keys of those secrets."""
+    depends_on: Sequence[pulumi.Resource] = field(default_factory=tuple)
+    """The namespace resource (created by the cluster)."""
+
+
+class ScopedSecretStore(pulumi.ComponentResource):
+    """A SecretStore in one namespace, with its own IRSA role limited to that namespace's secrets."""
+
+    store_name: str
+    """Name of the SecretStore (reference it from ExternalSecret and PushSecret)."""
+    role_arn: pulumi.Output[str]
+    """The store's IRSA role."""
+    ready: list[pulumi.Resource]
+    """Resources ExternalSecrets and PushSecrets of this store must depend on."""
+
+    def __init__(self, name: str, args: ScopedSecretStoreArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("mlops:secrets_operator:ScopedSecretStore", name, None, opts)
+        policy = pulumi.Output.all(
+            list(args.read_secret_arns), list(args.write_secret_arns), list(args.kms_key_arns)
+        ).apply(lambda v: store_policy([str(a) for a in v[0]], [str(a) for a in v[1]], [str(a) for a in v[2]]))
+        role = service_account_role(
+            f"{name}-irsa",
+            oidc=args.oidc,
+            namespace=args.namespace,
+            service_account=STORE_SERVICE_ACCOUNT,
+            policy=policy,
+            parent=self,
+        )
+        k8s_opts = pulumi.ResourceOptions(parent=self, provider=args.k8s_provider, depends_on=list(args.depends_on))
+        account = k8s.core.v1.ServiceAccount(
+            f"{name}-sa",
+            metadata={
+                "name": STORE_SERVICE_ACCOUNT,
+                "namespace": args.namespace,
+                "annotations": {
+                    "eks.amazonaws.com/role-arn": role.arn,
+                    "eks.amazonaws.com/sts-regional-endpoints": "true",
+                },
+            },
+            automount_service_account_token=False,
+            opts=k8s_opts,
+        )
+        store = k8s.apiextensions.CustomResource(
+            f"{name}-store",
+            api_version=EXTERNAL_SECRETS_API,
+            kind="SecretStore",
+            metadata={"name": STORE_NAME, "namespace": args.namespace},
+            spec=secret_store_spec(args.region),
+            opts=pulumi.ResourceOptions.merge(
+                k8s_opts, pulumi.ResourceOptions(depends_on=[args.operator.release, account])
+            ),
+        )
+        self._namespace = args.namespace
+        self._provider = args.k8s_provider
+        self.store_name = STORE_NAME
+        self.role_arn = role.arn
+        self.ready = [store, args.operator.release]
+        self.register_outputs({"roleArn": self.role_arn, "storeName": STORE_NAME})
+
+    def external_secret(
+        self,
+        resource_name: str,
+        *,
+        target: str,
+        values: Sequence[RemoteValue | pulumi.Input[Any]],
+        template: Mapping[str, pulumi.Input[str]],
+        parent: pulumi.Resource,
+        depends_on: Sequence[pulumi.Resource] = (),
+    ) -> k8s.apiextensions.CustomResource:
+        """An ExternalSecret of this store materializing Secret ``target`` from ``template``.
+
+        ``values`` may hold outputs (remote keys are ARNs known only after deployment); they are resolved
+        before the spec is built, so the spec stays a plain dict.
+        """
+        spec = pulumi.Output.all(list(values), dict(template)).apply(
+            lambda v: external_secret_spec(target=target, values=[_as_remote(x) for x in v[0]], template=v[1])
+        )
+        return k8s.apiextensions.CustomResource(
+            resource_name,
+            api_version=EXTERNAL_SECRETS_API,
+            kind="ExternalSecret",
+            metadata={"name": target, "namespace": self._namespace},
+            spec=spec,
+            opts=pulumi.ResourceOptions(
+                parent=parent, provider=self._provider, depends_on=[*self.ready, *depends_on]
+            ),
+        )
+
+    def generated_password(
+        self,
+        resource_name: str,
+        *,
+        name: str,
+        secret: aws.secretsmanager.Secret,
+        kms_key_arn: pulumi.Input[str],
+        tags: Mapping[str, str],
+        parent: pulumi.Resource,
+        length: int = 40,
+    ) -> k8s.apiextensions.CustomResource:
+        """Generate a password in the cluster and store it once into ``secret`` (a PushSecret).
+
+        Returns the PushSecret; ExternalSecrets reading ``secret`` should depend on it.
+        """
+        opts = pulumi.ResourceOptions(parent=parent, provider=self._provider, depends_on=list(self.ready))
+        generator = k8s.apiextensions.CustomResource(
+            f"{resource_name}-generator",
+            api_version=GENERATORS_API,
+            kind="Password",
+            metadata={"name": name, "namespace": self._namespace},
+            spec=password_generator_spec(length),
+            opts=opts,
+        )
+        spec = pulumi.Output.all(secret.arn, kms_key_arn).apply(
+            lambda v: push_secret_spec(generator=name, remote_key=str(v[0]), kms_key_arn=str(v[1]), tags=tags)
+        )
+        return k8s.apiextensions.CustomResource(
+            f"{resource_name}-push",
+            api_version=PUSH_SECRET_API,
+            kind="PushSecret",
+            metadata={"name": name, "namespace": self._namespace},
+            spec=spec,
+            opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[generator, secret])),
+        )
+
+
+def generated_secret(
+    resource_name: str,
+    *,
+    name_prefix: str,
+    description: str,
+    kms_key_arn: pulumi.Input[str],
+    parent: pulumi.Resource,
+) -> aws.secretsmanager.Secret:
+    """An empty Secrets Manager secret whose value ESO generates and pushes (see :meth:`generated_password`).
+
+    No SecretVersion is created: Pulumi never sees the value. The ``managed-by`` tag lets ESO write it.
+    """
+    return aws.secretsmanager.Secret(
+        resource_name,
+        name_prefix=name_prefix,
+        description=description,
+        kms_key_id=kms_key_arn,
+        recovery_window_in_days=7,
+        tags=dict(MANAGED_BY_TAG),
+        opts=pulumi.ResourceOptions(parent=parent),
+    )
+
+
+def _as_remote(value: Any) -> RemoteValue:
+    if isinstance(value, RemoteValue):
+        return value
+    if isinstance(value, Mapping):
+        return RemoteValue(str(value["secret_key"]), str(value["remote_key"]), value.get("property"))
+    raise TypeError(f"not a RemoteValue: {value!r}")
+
+
+def remote_value(secret_key: str, remote_key: pulumi.Input[str], property: str | None = None) -> pulumi.Output[Any]:
+    """A :class:`RemoteValue` whose remote key may be an output (e.g. a secret's ARN)."""
+    return pulumi.Output.from_input(remote_key).apply(
+        lambda key: {"secret_key": secret_key, "remote_key": key, "property": property}
+    )
+
+
+__all__ = [
+    "CONTROLLER",
+    "ESO_CHART_VERSION",
+    "ESO_REPOSITORY",
+    "STORE_NAME",
+    "RemoteValue",
+    "ScopedSecretStore",
+    "ScopedSecretStoreArgs",
+    "SecretsOperator",
+    "SecretsOperatorArgs",
+    "external_secret_spec",
+    "generated_secret",
+    "operator_values",
+    "password_generator_spec",
+    "push_secret_spec",
+    "remote_value",
+    "secret_store_spec",
+    "store_policy",
+]
