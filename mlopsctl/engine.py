@@ -95,11 +95,14 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
         self.root_urn = ""
 
     def make_urn(self, parent: str, type_: str, name: str) -> str:
-        # Like the real engine: the root stack is not part of a child's qualified type.
-        if parent and parent.split("::")[2] == ROOT_TYPE:
-            parent = ""
-        urn: str = super().make_urn(parent, type_, name)
-        return urn
+        # As the real engine does (step_generator.generateURN): the child's qualified type is the
+        # parent's FULL qualified type plus its own, and the root stack is left out. (Pulumi's mock
+        # monitor keeps only the parent's last type, which would give URNs no real deployment has.)
+        if parent:
+            parent_type = parent.split("::")[2]
+            if parent_type != ROOT_TYPE:
+                type_ = f"{parent_type}${type_}"
+        return f"urn:pulumi:{settings.get_stack()}::{settings.get_project()}::{type_}::{name}"
 
     def RegisterResource(self, request: Any) -> Any:
         urn = self.make_urn(request.parent, request.type, request.name)

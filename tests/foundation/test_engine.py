@@ -130,3 +130,16 @@ def test_mock_outputs_are_realistic() -> None:
     assert outputs["zones"] == ["us-east-2a", "us-east-2b", "us-east-2c"]
     assert outputs["key"].startswith("arn:aws:kms:us-east-2:123456789012:key/")
     assert outputs["role"] == "arn:aws:iam::123456789012:role/reader"
+
+
+def test_nested_urns_carry_the_full_type_chain_like_the_real_engine() -> None:
+    class Outer(pulumi.ComponentResource):
+        def __init__(self) -> None:
+            super().__init__("mlops:test:Outer", "outer")
+            inner = pulumi.ComponentResource("mlops:test:Inner", "inner", opts=pulumi.ResourceOptions(parent=self))
+            aws.s3.Bucket("deep", opts=pulumi.ResourceOptions(parent=inner))
+
+    graph = run_program(Outer, stack="s")
+    assert graph.by_type("aws:s3/bucket:Bucket")[0].urn == (
+        "urn:pulumi:s::mlops-platform::mlops:test:Outer$mlops:test:Inner$aws:s3/bucket:Bucket::deep"
+    )
