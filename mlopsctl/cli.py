@@ -14,7 +14,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from components.config import ConfigError, load_stack_file
+from components.config import ConfigError
 
 app = typer.Typer(
     name="mlopsctl",
@@ -55,12 +55,8 @@ def plan(
     project_dir: Annotated[Path, typer.Option(help="Directory holding Pulumi.yaml and __main__.py.")] = Path("."),
 ) -> None:
     """Run the program offline for one stack and render what it would create (no cloud account needed)."""
-    from mlopsctl.engine import DuplicateUrnError, run_stack, stack_file
+    from mlopsctl.engine import DuplicateUrnError, run_stack
 
-    try:
-        load_stack_file(stack_file(project_dir, stack))  # fail fast, with every problem listed
-    except ConfigError as error:
-        raise fail(str(error)) from None
     if fmt is PlanFormat.k8s_yaml and out is None:
         raise fail("--format k8s-yaml needs --out DIR")
 
@@ -79,6 +75,16 @@ def plan(
     report = PlanReport.evaluate(graph, elapsed=elapsed)
     report.write(fmt.value, out)
     raise typer.Exit(EXIT_FINDINGS if report.has_mandatory_violations else EXIT_OK)
+
+
+def _register_tools() -> None:
+    """Commands that live in their own packages."""
+    from mlopsctl.diff.cli import diff_command
+
+    app.command("diff")(diff_command)
+
+
+_register_tools()
 
 
 def main() -> None:

@@ -8,6 +8,7 @@ are safe for untrusted pull requests.
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import runpy
@@ -209,10 +210,25 @@ def stack_config(project_dir: Path, stack: str) -> tuple[dict[str, Any], tuple[s
     return config, tuple(sorted(secrets))
 
 
+PROJECT_PACKAGES = ("components",)
+"""Packages of the Pulumi program itself: imported from the project directory being planned."""
+
+
+def _is_project_module(name: str) -> bool:
+    return any(name == pkg or name.startswith(f"{pkg}.") for pkg in PROJECT_PACKAGES)
+
+
 @contextmanager
 def _project_on_path(project_dir: Path) -> Iterator[None]:
-    """Make the project's own packages importable first, and run from its directory (as `pulumi up` does)."""
+    """Import the program's packages from ``project_dir`` and run from there, as `pulumi up` would.
+
+    Planning another checkout (e.g. a git worktree of the PR base) must not reuse the modules of
+    this one, so the program's packages are unloaded for the run and restored afterwards.
+    """
     previous_cwd = Path.cwd()
+    saved = {name: module for name, module in sys.modules.items() if _is_project_module(name)}
+    for name in saved:
+        del sys.modules[name]
     sys.path.insert(0, str(project_dir))
     os.chdir(project_dir)
     try:
@@ -220,19 +236,30 @@ def _project_on_path(project_dir: Path) -> Iterator[None]:
     finally:
         os.chdir(previous_cwd)
         sys.path.remove(str(project_dir))
+        for name in [name for name in sys.modules if _is_project_module(name)]:
+            del sys.modules[name]
+        sys.modules.update(saved)
 
 
 def run_stack(project_dir: Path, stack: str) -> Graph:
     """Run the project's real ``__main__.py`` with the config of ``stacks/Pulumi.<stack>.yaml``.
 
-    Raises :class:`ConfigError` for a missing or invalid stack file.
+    The stack file is validated first with the project's own config model, so a bad file fails
+    fast with every problem listed. Raises :class:`ConfigError` for a missing or invalid stack file.
     """
     project_dir = project_dir.resolve()
     main = project_dir / "__main__.py"
     if not main.is_file():
         raise ConfigError(str(main), ["the Pulumi program is missing"])
-    config, secrets = stack_config(project_dir, stack)
     with _project_on_path(project_dir):
+        project_config = importlib.import_module("components.config")
+        path = stack_file(project_dir, stack)
+        try:
+            project_config.load_stack_file(path)
+        except project_config.ConfigError as error:
+            # Re-raised as this tool's ConfigError: the project's class may come from another checkout.
+            raise ConfigError(str(path.relative_to(project_dir)), list(error.problems)) from None
+        config, secrets = stack_config(project_dir, stack)
         return run_program(
             lambda: runpy.run_path(str(main), run_name="__main__"),
             stack=stack,
