@@ -63,6 +63,10 @@ class ServingClusterArgs:
     instances and volumes that Auto Scaling launches)."""
     namespaces: Sequence[str]
     """Workload namespaces to create (from ``PLATFORM_NAMESPACES``), each with PSA ``restricted``."""
+    deployer_principal: pulumi.Input[str] | None = None
+    """IAM role ARN of whoever runs ``pulumi up`` (the platform passes the session's issuer). It gets
+    cluster admin through an access entry, because cluster-creator admin is off and the program itself
+    must manage Kubernetes objects. Default: none (then list it in ``adminPrincipals``)."""
 
 
 class ServingCluster(pulumi.ComponentResource):
@@ -173,7 +177,7 @@ class ServingCluster(pulumi.ComponentResource):
             vpc_config=aws.eks.ClusterVpcConfigArgs(
                 subnet_ids=args.subnet_ids,
                 endpoint_private_access=True,
-                endpoint_public_access=None if not public else True,
+                endpoint_public_access=public,
                 # Only an explicit allow-list opens the public endpoint (the policy pack reports it).
                 public_access_cidrs=list(config.public_access_cidrs) if public else None,
             ),
@@ -231,10 +235,15 @@ class ServingCluster(pulumi.ComponentResource):
 
         # --- Access entries (authentication mode API) --------------------------------------------
         admin_access: list[pulumi.Resource] = []
-        for principal in config.admin_principals:
-            suffix = hashlib.sha256(principal.encode()).hexdigest()[:8]
+        admins: list[tuple[str, pulumi.Input[str]]] = [
+            (f"admin-{hashlib.sha256(principal.encode()).hexdigest()[:8]}", principal)
+            for principal in config.admin_principals
+        ]
+        if args.deployer_principal is not None:
+            admins.append(("deployer", args.deployer_principal))
+        for suffix, principal in admins:
             entry = aws.eks.AccessEntry(
-                f"{name}-admin-{suffix}",
+                f"{name}-{suffix}",
                 cluster_name=self._cluster.name,
                 principal_arn=principal,
                 type="STANDARD",
@@ -242,7 +251,7 @@ class ServingCluster(pulumi.ComponentResource):
             )
             admin_access.append(
                 aws.eks.AccessPolicyAssociation(
-                    f"{name}-admin-{suffix}",
+                    f"{name}-{suffix}-cluster-admin",
                     cluster_name=self._cluster.name,
                     principal_arn=principal,
                     policy_arn=values.access_policy_arn(args.region),

@@ -19,7 +19,15 @@ from pathlib import Path
 from typing import Annotated, Any, Literal, Self
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic.alias_generators import to_camel
 
 NAMESPACE = "mlops"
@@ -117,11 +125,11 @@ class NetworkConfig(_Section):
 
     @field_validator("interface_endpoints")
     @classmethod
-    def _endpoints(cls, value: list[str]) -> list[str]:
-        required = {"ecr.api", "ecr.dkr", "sts", "logs"}
+    def _endpoints(cls, value: list[str], info: ValidationInfo) -> list[str]:
+        required = {"ecr.api", "ecr.dkr", "sts", "logs"} | ({"ec2"} if info.data.get("nat") == "none" else set())
         missing = sorted(required - set(value))
         if missing:
-            raise ValueError(f"missing {missing}: private nodes cannot pull images or log without them")
+            raise ValueError(f"missing {missing}: private nodes cannot pull images, log or (nat none) get pod IPs")
         if len(set(value)) != len(value):
             raise ValueError("duplicate service names")
         for service in value:  # the part after com.amazonaws.<region>.

@@ -178,7 +178,8 @@ class PlatformMocks(pulumi.runtime.Mocks):
     def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]]]:
         token, region, account = args.token, self.region, ACCOUNT_ID
         if token == "aws:index/getCallerIdentity:getCallerIdentity":
-            return {"accountId": account, "arn": f"arn:aws:iam::{account}:user/offline", "userId": "AIDAOFFLINE"}, []
+            arn = f"arn:aws:sts::{account}:assumed-role/mlops-deploy/offline"
+            return {"accountId": account, "arn": arn, "userId": "AROAOFFLINE:offline"}, []
         if token == "aws:index/getRegion:getRegion":
             return {"name": region, "region": region, "id": region}, []
         if token == "aws:index/getPartition:getPartition":
@@ -186,4 +187,7 @@ class PlatformMocks(pulumi.runtime.Mocks):
         if token == "aws:index/getAvailabilityZones:getAvailabilityZones":
             names = [f"{region}{letter}" for letter in "abc"]
             return {"names": names, "zoneIds": [f"{region[:3]}-az{i}" for i in range(1, 4)], "id": region}, []
+        if token == "aws:iam/getSessionContext:getSessionContext":
+            # An assumed-role session resolves to the role that issued it.
+            return {"arn": args.args.get("arn"), "issuerArn": f"arn:aws:iam::{account}:role/mlops-deploy", "id": "x"}, []
         return dict(args.args), []
