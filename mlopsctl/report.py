@@ -7,11 +7,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import json
+
 from rich.console import Console, RenderableType
+from rich.table import Table
 
 from mlopsctl.engine import Graph
 from mlopsctl.plan import build_plan, dumps
+from mlopsctl.policy import PolicyReport as PolicyResults
+from mlopsctl.policy import evaluate
 from mlopsctl.render import render_markdown, render_tree
+from mlopsctl.sarif import to_sarif
 
 
 @dataclass
@@ -19,25 +25,27 @@ class PlanReport:
     """A planned graph plus everything evaluated on it."""
 
     graph: Graph
+    policy: PolicyResults
     elapsed: float | None = None
-    policy: dict[str, Any] | None = None
     extra_sections_md: list[str] = field(default_factory=list)
     extra_renderables: list[RenderableType] = field(default_factory=list)
 
     @classmethod
     def evaluate(cls, graph: Graph, *, elapsed: float | None = None) -> PlanReport:
-        """Build the report of a graph (policy results and connectivity are added here as they evaluate)."""
-        return cls(graph=graph, elapsed=elapsed)
+        """Evaluate the policy pack (and the checks below) on a planned graph."""
+        report = cls(graph=graph, policy=evaluate(graph), elapsed=elapsed)
+        report.extra_renderables.append(_violations_table(report.policy))
+        report.extra_sections_md.append(_violations_markdown(report.policy))
+        return report
 
     @property
     def has_mandatory_violations(self) -> bool:
         """True when a mandatory policy rule is violated (exit code 1)."""
-        violations = (self.policy or {}).get("violations", [])
-        return any(v.get("level") == "mandatory" for v in violations)
+        return self.policy.has_mandatory()
 
     def plan_document(self) -> dict[str, Any]:
-        """The ``mlops-plan/1`` document."""
-        return build_plan(self.graph, policy=self.policy)
+        """The ``mlops-plan/1`` document, with its ``policy`` section."""
+        return build_plan(self.graph, policy=self.policy.to_json())
 
     def write(self, fmt: str, out: Path | None) -> None:
         """Render in ``fmt`` to ``out`` (a file, or a directory for k8s-yaml) or to stdout."""
@@ -47,6 +55,9 @@ class PlanReport:
             _emit(dumps(self.plan_document()), out)
         elif fmt == "markdown":
             _emit(render_markdown(self.graph, sections=self.extra_sections_md), out)
+        elif fmt == "sarif":
+            sarif = to_sarif(self.policy, plan_path_hint=f"stacks/Pulumi.{self.graph.stack}.yaml")
+            _emit(json.dumps(sarif, indent=2, sort_keys=True) + "\n", out)
         else:
             raise ValueError(f"unknown format {fmt!r}")
 
@@ -64,3 +75,38 @@ def _emit(text: str, out: Path | None) -> None:
         sys.stdout.write(text)
     else:
         out.write_text(text, encoding="utf-8")
+
+
+def _violations_table(policy: PolicyResults) -> RenderableType:
+    if not policy.violations:
+        return f"[green]policy pack {policy.pack}: no violations[/]" + _exemption_note(policy)
+    table = Table(title=f"Policy violations ({policy.pack})", show_edge=False)
+    for column in ("level", "severity", "policy", "resource", "message"):
+        table.add_column(column)
+    for v in sorted(policy.violations, key=lambda v: (v.level != "mandatory", v.policy, v.urn)):
+        style = "bold red" if v.level == "mandatory" else "yellow"
+        table.add_row(f"[{style}]{v.level}[/]", v.severity, v.policy, v.urn.split("::")[-1], v.message)
+    return table
+
+
+def _exemption_note(policy: PolicyResults) -> str:
+    return f" ({len(policy.exemptions)} exemption(s) in force, listed in the JSON plan)" if policy.exemptions else ""
+
+
+def _violations_markdown(policy: PolicyResults) -> str:
+    lines = [f"### Policy pack `{policy.pack}`", ""]
+    if not policy.violations:
+        lines.append("No violations." + _exemption_note(policy))
+    else:
+        lines += ["| level | policy | resource | message |", "|---|---|---|---|"]
+        for v in sorted(policy.violations, key=lambda v: (v.level != "mandatory", v.policy, v.urn)):
+            message = v.message.replace("|", "\\|").replace("\n", " ")
+            lines.append(f"| {v.level} | `{v.policy}` | `{v.urn.split('::')[-1]}` | {message} |")
+    if policy.exemptions:
+        lines += ["", "| exemption | policy | resource | reason | expires | status |", "|---|---|---|---|---|---|"]
+        for e in policy.exemptions:
+            lines.append(
+                f"| {e.get('id')} | `{e.get('policy')}` | `{e.get('resource')}` | {e.get('reason')} "
+                f"| {e.get('expires')} | {e.get('status')} |"
+            )
+    return "\n".join(lines)

@@ -1,0 +1,121 @@
+"""The rule selection of the mlops-platform pack (the only list of rules; no logic here)."""
+
+from __future__ import annotations
+
+from policies.mlops.athena import workgroup_enforce_configuration, workgroup_results_encrypted
+from policies.mlops.ec2 import (
+    default_security_group_no_rules,
+    launch_template_imdsv2,
+    security_group_no_public_ingress,
+    subnet_no_public_ip,
+    volume_encrypted,
+    vpc_flow_logs,
+)
+from policies.mlops.eks import (
+    addon_network_policy_enforced,
+    cluster_control_plane_logging,
+    cluster_private_endpoint,
+    cluster_secrets_encryption,
+)
+from policies.mlops.elb import load_balancer_internal
+from policies.mlops.helm import release_chart_version_pinned
+from policies.mlops.iam import policy_no_wildcard_action, policy_no_wildcard_resource_write, role_irsa_trust_scoped
+from policies.mlops.k8s import (
+    container_image_pinned,
+    container_resource_limits,
+    namespace_default_deny,
+    namespace_pod_security_labels,
+    pod_no_host_namespaces,
+    pod_no_host_path,
+    pod_no_privilege_escalation,
+    pod_no_privileged,
+    pod_run_as_non_root,
+    service_internal_load_balancer,
+)
+from policies.mlops.kms import key_rotation
+from policies.mlops.mwaa import environment_private_webserver
+from policies.mlops.policy import exemption_valid
+from policies.mlops.rds import (
+    instance_backup_retention,
+    instance_deletion_protection,
+    instance_encrypted,
+    instance_no_plain_password,
+    instance_not_public,
+    instance_tls_forced,
+)
+from policies.mlops.redshift import namespace_customer_key, workgroup_not_public
+from policies.mlops.rule import Rule
+from policies.mlops.s3 import (
+    bucket_access_logging,
+    bucket_public_access_block,
+    bucket_sse_kms,
+    bucket_tls_only,
+    bucket_versioning,
+)
+from policies.mlops.secrets import config_no_plaintext, container_env_no_plaintext, helm_values_no_plaintext
+from policies.mlops.tagging import resource_phoenix_expiry, resource_required_tags
+
+PACK_NAME = "mlops-platform"
+
+RULES: tuple[Rule, ...] = (
+    # S3
+    bucket_sse_kms.RULE,
+    bucket_public_access_block.RULE,
+    bucket_versioning.RULE,
+    bucket_tls_only.RULE,
+    bucket_access_logging.RULE,
+    # KMS
+    key_rotation.RULE,
+    # RDS
+    instance_not_public.RULE,
+    instance_encrypted.RULE,
+    instance_backup_retention.RULE,
+    instance_deletion_protection.RULE,
+    instance_tls_forced.RULE,
+    instance_no_plain_password.RULE,
+    # EC2 / VPC / ELB
+    security_group_no_public_ingress.RULE,
+    launch_template_imdsv2.RULE,
+    volume_encrypted.RULE,
+    vpc_flow_logs.RULE,
+    default_security_group_no_rules.RULE,
+    subnet_no_public_ip.RULE,
+    load_balancer_internal.RULE,
+    # EKS
+    cluster_private_endpoint.RULE,
+    cluster_secrets_encryption.RULE,
+    cluster_control_plane_logging.RULE,
+    addon_network_policy_enforced.RULE,
+    # IAM
+    policy_no_wildcard_action.RULE,
+    policy_no_wildcard_resource_write.RULE,
+    role_irsa_trust_scoped.RULE,
+    # Kubernetes and Helm
+    namespace_default_deny.RULE,
+    namespace_pod_security_labels.RULE,
+    pod_no_privileged.RULE,
+    pod_no_privilege_escalation.RULE,
+    pod_run_as_non_root.RULE,
+    pod_no_host_namespaces.RULE,
+    pod_no_host_path.RULE,
+    container_image_pinned.RULE,
+    container_resource_limits.RULE,
+    service_internal_load_balancer.RULE,
+    release_chart_version_pinned.RULE,
+    # Data services
+    workgroup_results_encrypted.RULE,
+    workgroup_enforce_configuration.RULE,
+    workgroup_not_public.RULE,
+    namespace_customer_key.RULE,
+    environment_private_webserver.RULE,
+    # Tagging
+    resource_required_tags.RULE,
+    resource_phoenix_expiry.RULE,
+    # Secrets
+    helm_values_no_plaintext.RULE,
+    container_env_no_plaintext.RULE,
+    config_no_plaintext.RULE,
+    # Exemptions
+    exemption_valid.RULE,
+)
+"""Every rule the pack runs, in report order."""

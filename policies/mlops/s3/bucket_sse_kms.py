@@ -1,0 +1,46 @@
+"""s3-bucket-sse-kms: every bucket encrypts objects by default with a KMS key."""
+
+from __future__ import annotations
+
+from policies.mlops.props import as_list, get
+from policies.mlops.rule import Level, Severity, StackInput, StackReport, stack_rule
+from policies.mlops.s3._joins import BUCKET, SSE, is_log_target, settings_of
+
+KMS_ALGORITHMS = ("aws:kms", "aws:kms:dsse")
+
+
+def _check(stack: StackInput, report: StackReport) -> None:
+    for bucket in stack.of_type(BUCKET):
+        with stack.item():
+            configs = settings_of(stack, SSE, bucket)
+            if not configs:
+                report("no BucketServerSideEncryptionConfiguration targets this bucket", bucket.urn)
+                continue
+            # Server access log destinations accept only SSE-S3 (AES256), never SSE-KMS:
+            # https://docs.aws.amazon.com/AmazonS3/latest/userguide/enable-server-access-logging.html
+            allowed = (*KMS_ALGORITHMS, "AES256") if is_log_target(stack, bucket) else KMS_ALGORITHMS
+            for config in configs:
+                algorithms = [
+                    get(rule, "applyServerSideEncryptionByDefault", "sseAlgorithm")
+                    for rule in as_list(config.props.get("rules"))
+                ]
+                if not algorithms:
+                    report("encryption configuration has no rules", config.urn)
+                for algorithm in algorithms:
+                    if algorithm not in allowed:
+                        report(f"sseAlgorithm is {algorithm!r}; allowed: {', '.join(allowed)}", config.urn)
+
+
+RULE = stack_rule(
+    name="s3-bucket-sse-kms",
+    description="S3 buckets encrypt objects by default with AWS KMS (SSE-KMS).",
+    level=Level.MANDATORY,
+    severity=Severity.HIGH,
+    remediation=(
+        "Add aws.s3.BucketServerSideEncryptionConfiguration(bucket=bucket.id) with "
+        "rules[0].apply_server_side_encryption_by_default.sse_algorithm='aws:kms' and the platform KMS key "
+        "(access-log destination buckets may use 'AES256')."
+    ),
+    resource_types=(BUCKET, SSE),
+    check=_check,
+)
