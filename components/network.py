@@ -287,9 +287,12 @@ class Network(pulumi.ComponentResource):
             if args.region is not None
             else aws.get_region_output(opts=invoke).region
         )
-        azs = aws.get_availability_zones_output(state="available", opts=invoke).names.apply(
-            lambda names: _first_azs(names, config.az_count)
-        )
+        # Regular AZs only: Local and Wavelength Zones (opt-in) lack NAT gateways, interface endpoints and EKS.
+        azs = aws.get_availability_zones_output(
+            state="available",
+            filters=[aws.GetAvailabilityZonesFilterArgs(name="opt-in-status", values=["opt-in-not-required"])],
+            opts=invoke,
+        ).names.apply(lambda names: _first_azs(names, config.az_count))
         self.availability_zones = azs
         env = args.environment
 
@@ -305,9 +308,13 @@ class Network(pulumi.ComponentResource):
 
         # The default security group is what an ENI gets when nobody chooses one: it must admit nothing.
         aws.ec2.DefaultSecurityGroup(
-            f"{name}-default-sg", vpc_id=vpc.id, ingress=[], egress=[], tags={"Name": f"{env}-default-deny"},
+            f"{name}-default-sg",
+            vpc_id=vpc.id,
+            ingress=[],
+            egress=[],
+            tags={"Name": f"{env}-default-deny"},
             opts=vpc_opts,
-        )  # fmt: skip
+        )
 
         private = self._subnets(name, env, vpc, "private", self.private_subnet_cidrs, azs)
         database = self._subnets(name, env, vpc, "database", self.database_subnet_cidrs, azs)
@@ -344,9 +351,11 @@ class Network(pulumi.ComponentResource):
 
         # Private tier: a route table per AZ, so switching NAT modes only changes routes, never associations.
         private_rts = [
-            aws.ec2.RouteTable(f"{name}-private-rt-{i}", vpc_id=vpc.id, tags={"Name": f"{env}-private-{i}"}, opts=vpc_opts)
+            aws.ec2.RouteTable(
+                f"{name}-private-rt-{i}", vpc_id=vpc.id, tags={"Name": f"{env}-private-{i}"}, opts=vpc_opts
+            )
             for i in range(len(private))
-        ]  # fmt: skip
+        ]
         for i, rt in enumerate(private_rts):
             if nat_ids:
                 aws.ec2.Route(

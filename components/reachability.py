@@ -83,9 +83,15 @@ def allowed_connections(
 ) -> set[Connection]:
     """Every connection the policies allow between ``workloads``, and from them to ``destinations``/the internet.
 
+    Destinations with identical CIDR sets cannot be told apart by NetworkPolicies (two RDS instances in the
+    database subnets): they are reported under one joint label, see :func:`destination_labels`.
+
     Also reports ingress the policies admit from outside (:data:`INTERNET` or ``ipBlock:<cidr>`` as source).
     """
     parsed = [_parse(p) for p in policies]
+    labels = destination_labels(destinations)
+    groups = {labels[d.name]: frozenset(_normal(c) for c in d.cidrs) for d in destinations}
+    named_destinations = sorted(groups.items())
     result: set[Connection] = set()
     for src in workloads:
         egress = _rules_for(parsed, src, "egress")
@@ -96,11 +102,19 @@ def allowed_connections(
             for port, protocol in _expand(_intersect(out, into)):
                 result.add((src.name, dst.name, port, protocol))
         blocks = _ip_allowances(egress)
-        result |= {(src.name, name, port, proto) for name, port, proto in _name_blocks(blocks, destinations)}
+        result |= {(src.name, name, port, proto) for name, port, proto in _name_blocks(blocks, named_destinations)}
     for dst in workloads:
         blocks = _ip_allowances(_rules_for(parsed, dst, "ingress"))
         result |= {(name, dst.name, port, proto) for name, port, proto in _name_blocks(blocks, ())}
     return result
+
+
+def destination_labels(destinations: Sequence[AwsDestination | ExternalDestination]) -> dict[str, str]:
+    """The name each destination is reported under: its own, or ``"a / b"`` for destinations with equal CIDRs."""
+    groups: dict[frozenset[str], set[str]] = {}
+    for dest in destinations:
+        groups.setdefault(frozenset(_normal(c) for c in dest.cidrs), set()).add(dest.name)
+    return {name: " / ".join(sorted(names)) for names in groups.values() for name in names}
 
 
 def _parse(policy: Mapping[str, Any]) -> _Policy:
@@ -258,21 +272,20 @@ def _ip_allowances(rules: Sequence[tuple[_Policy, _Rule]] | None) -> dict[tuple[
 
 
 def _name_blocks(
-    allowed: Mapping[tuple[int, str], set[_Block]], destinations: Sequence[AwsDestination | ExternalDestination]
+    allowed: Mapping[tuple[int, str], set[_Block]], destinations: Sequence[tuple[str, frozenset[str]]]
 ) -> set[tuple[str, int, str]]:
     """Name allowed blocks: a destination whose CIDRs are all allowed exactly; else INTERNET or ``ipBlock:<cidr>``."""
     named: set[tuple[str, int, str]] = set()
     for (port, protocol), blocks in allowed.items():
         if _EVERYTHING in blocks:
-            named |= {(dest.name, port, protocol) for dest in destinations}
+            named |= {(label, port, protocol) for label, _ in destinations}
             named.add((INTERNET, port, protocol))
             continue
         plain = {cidr for cidr, excepts in blocks if not excepts}
         consumed: set[str] = set()
-        for dest in destinations:
-            cidrs = {_normal(c) for c in dest.cidrs}
+        for label, cidrs in destinations:
             if cidrs <= plain:
-                named.add((dest.name, port, protocol))
+                named.add((label, port, protocol))
                 consumed |= cidrs
         for cidr, excepts in blocks:
             if cidr in consumed and not excepts:

@@ -80,8 +80,10 @@ def plan(
 def _register_tools() -> None:
     """Commands that live in their own packages."""
     from mlopsctl.diff.cli import diff_command
+    from mlopsctl.phoenix.cli import phoenix_app
 
     app.command("diff")(diff_command)
+    app.add_typer(phoenix_app, name="phoenix", help="Per-PR ephemeral environments: up, down, list, reap.")
 
 
 _register_tools()

@@ -234,7 +234,7 @@ class _Collector:
         try:
             result = call()
             if isawaitable(result):
-                asyncio.run(_awaited(result))
+                _run_to_completion(result)
         except UnknownValueError as exc:
             self.violations.append(
                 Violation(
@@ -254,6 +254,16 @@ class _Collector:
 
 async def _awaited(result: Any) -> Any:
     return await result
+
+
+def _run_to_completion(awaitable: Any) -> None:
+    """Run an async rule on a private loop. ``asyncio.run`` would unset the thread's current event
+    loop, which Pulumi's runtime (``_sync_await``) relies on in the same process."""
+    loop = asyncio.new_event_loop()
+    try:
+        loop.run_until_complete(_awaited(awaitable))
+    finally:
+        loop.close()
 
 
 def _run_resource_rule(

@@ -1,0 +1,47 @@
+"""The sweep's service handlers, in deletion order.
+
+The order is the dependency order of the platform's resources: what uses something is deleted
+before what it uses. Node groups before clusters; instances, load balancers, databases and NAT
+gateways before the network pieces they sit in; network pieces inside-out (ENIs and addresses,
+security groups, gateways, route tables, subnets) before their VPC; data and logs before the KMS
+keys that encrypt them; IAM (global) after every regional user of its roles.
+"""
+
+from __future__ import annotations
+
+from mlopsctl.phoenix.handlers import athena, ec2, eks, elbv2, glue, iam, kms, logs, rds, s3, secretsmanager
+from mlopsctl.phoenix.handlers.base import Found, Handler
+
+HANDLERS: tuple[Handler, ...] = (
+    eks.NODEGROUPS,
+    eks.CLUSTERS,
+    ec2.INSTANCES,
+    elbv2.LOAD_BALANCERS,
+    elbv2.TARGET_GROUPS,
+    rds.DB_INSTANCES,
+    rds.DB_SUBNET_GROUPS,
+    rds.DB_PARAMETER_GROUPS,
+    ec2.NAT_GATEWAYS,
+    ec2.VPC_ENDPOINTS,
+    ec2.NETWORK_INTERFACES,
+    ec2.ELASTIC_IPS,
+    ec2.LAUNCH_TEMPLATES,
+    ec2.SECURITY_GROUPS,
+    ec2.INTERNET_GATEWAYS,
+    ec2.ROUTE_TABLES,
+    ec2.SUBNETS,
+    ec2.VPCS,
+    s3.BUCKETS,
+    glue.GLUE_DATABASES,
+    athena.ATHENA_WORKGROUPS,
+    logs.LOG_GROUPS,
+    secretsmanager.SECRETS,
+    iam.INSTANCE_PROFILES,
+    iam.ROLES,
+    iam.POLICIES,
+    kms.KMS_KEYS,
+)
+
+KINDS: tuple[str, ...] = tuple(handler.kind for handler in HANDLERS)
+
+__all__ = ["HANDLERS", "KINDS", "Found", "Handler"]
