@@ -24,7 +24,7 @@ import pulumi_kubernetes as k8s
 
 from components import cluster_values as values
 from components.config import PLATFORM_NAMESPACES, ClusterConfig
-from components.flows import AwsDestination, Flow, Workload
+from components.flows import AwsDestination, ExternalDestination, Flow, Workload
 from components.iam import assume_role_policy, document, kms_use
 from components.identity import OidcIssuer, service_account_role
 
@@ -63,6 +63,9 @@ class ServingClusterArgs:
     instances and volumes that Auto Scaling launches)."""
     namespaces: Sequence[str]
     """Workload namespaces to create (from ``PLATFORM_NAMESPACES``), each with PSA ``restricted``."""
+    endpoints: AwsDestination | None = None
+    """The VPC interface endpoints (``Network.endpoints``) that predictors reach STS and S3 through.
+    Default: the whole VPC CIDR on 443 with no security group to open."""
     deployer_principal: pulumi.Input[str] | None = None
     """IAM role ARN of whoever runs ``pulumi up`` (the platform passes the session's issuer). It gets
     cluster admin through an access entry, because cluster-creator admin is off and the program itself
@@ -94,6 +97,9 @@ class ServingCluster(pulumi.ComponentResource):
     """Namespace name -> Namespace resource (workload and system namespaces)."""
     flows: list[Flow]
     """Zero-trust flows of the serving side, for the platform's FlowGraph."""
+    api_server: ExternalDestination
+    """The Kubernetes API (the ``kubernetes`` Service ClusterIP), for workloads that call it (operators,
+    Airflow's KubernetesExecutor): they declare a flow to it on 443; the control-plane ENIs are in the VPC."""
 
     def __init__(self, name: str, args: ServingClusterArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("mlops:cluster:ServingCluster", name, None, opts)
@@ -405,7 +411,10 @@ class ServingCluster(pulumi.ComponentResource):
         self.node_role_arn = node_role.arn
         self.workload_security_group_id = self._cluster.vpc_config.cluster_security_group_id
         self.vpc_id = pulumi.Output.from_input(args.vpc_id)
-        self.flows = serving_flows(args.vpc_cidr)
+        self.flows = serving_flows(args.endpoints or AwsDestination(name="vpc-endpoints", cidrs=(args.vpc_cidr,)))
+        self.api_server = ExternalDestination(
+            name="kube-apiserver", cidrs=(f"{values.api_server_service_ip(service_cidr)}/32",)
+        )
         self.register_outputs(
             {
                 "cluster_name": self.cluster_name,
@@ -530,16 +539,16 @@ def validate_args(args: ServingClusterArgs) -> None:
         raise ValueError(f"ServingClusterArgs.vpc_cidr: {args.vpc_cidr!r} is not an IPv4 CIDR ({exc})") from None
 
 
-def serving_flows(vpc_cidr: str) -> list[Flow]:
+def serving_flows(endpoints: AwsDestination) -> list[Flow]:
     """The serving side's own traffic: transformer -> predictor, and predictors -> VPC interface endpoints.
 
-    Predictors with an IRSA role exchange their token at STS through the interface endpoint (HTTPS in
-    the VPC CIDR). Clients of a model declare their own flow with :func:`inference_client_flows`.
+    Predictors with an IRSA role exchange their token at STS and download models from S3 through the
+    interface endpoints (HTTPS in the VPC CIDR). Clients of a model declare their own flow with
+    :func:`inference_client_flows`.
     """
-    endpoints = AwsDestination(name="vpc-interface-endpoints", cidrs=(vpc_cidr,))
     return [
         Flow(TRANSFORMERS, PREDICTORS, PREDICTOR_PORT, description="KServe transformer -> predictor"),
-        Flow(PREDICTORS, endpoints, 443, description="predictor -> STS interface endpoint (IRSA token exchange)"),
+        Flow(PREDICTORS, endpoints, 443, description="predictor -> STS and S3 interface endpoints (IRSA, models)"),
     ]
 
 

@@ -96,9 +96,10 @@ class NetworkConfig(_Section):
     flow_log_retention_days: int = 90
     """Retention of the VPC flow-log group, in days (a CloudWatch retention period)."""
     interface_endpoints: list[str] = Field(
-        default_factory=lambda: ["ecr.api", "ecr.dkr", "sts", "logs", "secretsmanager", "kms"]
+        default_factory=lambda: ["ecr.api", "ecr.dkr", "s3", "sts", "logs", "secretsmanager", "kms"]
     )
-    """AWS services reached through interface endpoints (private DNS). S3 always gets a gateway endpoint."""
+    """AWS services reached through interface endpoints (private DNS). S3 gets a gateway endpoint too; its
+    interface endpoint keeps pod traffic to S3 inside the VPC CIDR, where NetworkPolicies can allow it."""
     public_load_balancer: PublicLoadBalancerConfig | None = None
     """Explicit opt-in to an internet-facing load balancer; None keeps everything internal."""
 
@@ -118,15 +119,17 @@ class NetworkConfig(_Section):
     @field_validator("interface_endpoints")
     @classmethod
     def _endpoints(cls, value: list[str]) -> list[str]:
-        required = {"ecr.api", "ecr.dkr", "sts", "logs"}
+        required = {"ecr.api", "ecr.dkr", "s3", "sts", "logs"}
         missing = sorted(required - set(value))
         if missing:
-            raise ValueError(f"missing {missing}: private nodes cannot pull images or log without them")
+            raise ValueError(
+                f"missing {missing}: private nodes and pods cannot pull images, reach S3 or log without them"
+            )
         if len(set(value)) != len(value):
             raise ValueError("duplicate service names")
         for service in value:  # the part after com.amazonaws.<region>.
-            if not re.fullmatch(r"[a-z0-9-]+(\.[a-z0-9-]+)*", service) or service == "s3":
-                raise ValueError(f"{service!r}: use an AWS service name like 'ecr.api' (S3 has a gateway endpoint)")
+            if not re.fullmatch(r"[a-z0-9-]+(\.[a-z0-9-]+)*", service):
+                raise ValueError(f"{service!r}: use an AWS service name like 'ecr.api'")
         return value
 
     @model_validator(mode="after")

@@ -374,8 +374,8 @@ class Network(pulumi.ComponentResource):
 
         # Endpoints: S3 through the private route tables; interface endpoints in the private subnets.
         policies_input = pulumi.Output.all(account, region)
-        aws.ec2.VpcEndpoint(
-            f"{name}-s3",
+        s3_gateway = aws.ec2.VpcEndpoint(
+            f"{name}-s3-gateway",
             vpc_id=vpc.id,
             vpc_endpoint_type="Gateway",
             service_name=region.apply(lambda r: f"com.amazonaws.{r}.s3"),
@@ -402,17 +402,30 @@ class Network(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=endpoints_sg),
         )
         for service in config.interface_endpoints:
+            is_s3 = service == "s3"
             aws.ec2.VpcEndpoint(
                 f"{name}-{service.replace('.', '-')}",
                 vpc_id=vpc.id,
                 vpc_endpoint_type="Interface",
                 service_name=region.apply(lambda r, s=service: f"com.amazonaws.{r}.{s}"),
                 private_dns_enabled=True,
+                # S3's private DNS answers for every caller in the VPC (not only inbound resolvers), so pods
+                # reach S3 at VPC addresses that NetworkPolicies can name; the gateway must exist first.
+                # https://docs.aws.amazon.com/AmazonS3/latest/userguide/privatelink-interface-endpoints.html
+                dns_options=aws.ec2.VpcEndpointDnsOptionsArgs(private_dns_only_for_inbound_resolver_endpoint=False)
+                if is_s3
+                else None,
                 subnet_ids=[s.id for s in private],
                 security_group_ids=[endpoints_sg.id],
-                policy=policies_input.apply(lambda a, s=service: interface_endpoint_policy(s, str(a[0]), str(a[1]))),
+                policy=policies_input.apply(
+                    lambda a, s=service: s3_gateway_policy(str(a[0]), str(a[1]))
+                    if s == "s3"
+                    else interface_endpoint_policy(s, str(a[0]), str(a[1]))
+                ),
                 tags={"Name": f"{env}-{service}"},
-                opts=vpc_opts,
+                opts=pulumi.ResourceOptions.merge(vpc_opts, pulumi.ResourceOptions(depends_on=[s3_gateway]))
+                if is_s3
+                else vpc_opts,
             )
 
         self.flow_log_group_name = self._flow_logs(name, env, vpc, config.flow_log_retention_days, account, region)

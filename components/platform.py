@@ -12,8 +12,13 @@ import pulumi
 import pulumi_aws as aws
 from pulumi.runtime import config as runtime_config
 
+from components.cluster import ServingCluster, ServingClusterArgs
 from components.config import NAMESPACE, PlatformConfig
 from components.datalake import DataLake, DataLakeArgs
+from components.flows import FlowGraph
+from components.network import Network, NetworkArgs
+from components.warehouse import Warehouse, WarehouseArgs
+from components.zerotrust import ZeroTrust, ZeroTrustArgs
 
 
 def stack_config_values() -> dict[str, Any]:
@@ -27,6 +32,8 @@ class MlopsPlatform(pulumi.ComponentResource):
 
     provider: aws.Provider
     """The AWS provider all AWS resources use: region and the required default tags."""
+    flows: FlowGraph
+    """The zero-trust flow graph every component contributes to; rendered once by :class:`ZeroTrust`."""
 
     def __init__(self, name: str, config: PlatformConfig, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("mlops:platform:MlopsPlatform", name, None, opts)
@@ -38,13 +45,41 @@ class MlopsPlatform(pulumi.ComponentResource):
             default_tags=aws.ProviderDefaultTagsArgs(tags=config.required_tags),
             opts=pulumi.ResourceOptions(parent=self),
         )
-        self._exports: dict[str, pulumi.Input[Any]] = {
-            "environment": config.environment,
-            "region": config.region,
-        }
+        self.flows = FlowGraph()
+        self._exports: dict[str, pulumi.Input[Any]] = {"environment": config.environment, "region": config.region}
         # Every AWS resource below uses this provider (children inherit it from their component).
         aws_opts = pulumi.ResourceOptions(parent=self, providers=[self.provider])
-        account_id = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self)).account_id
+        invoke_opts = pulumi.InvokeOutputOptions(parent=self)
+        caller = aws.get_caller_identity_output(opts=invoke_opts)
+        account_id = caller.account_id
+        # The role behind the deploying session (not its STS session ARN) gets cluster admin.
+        deployer = aws.iam.get_session_context_output(arn=caller.arn, opts=invoke_opts).issuer_arn
+
+        self.network = Network(
+            "network",
+            NetworkArgs(config=config.network, environment=config.environment, account_id=account_id, region=config.region),
+            opts=aws_opts,
+        )
+        network = self.network
+
+        self.cluster = ServingCluster(
+            "serving",
+            ServingClusterArgs(
+                config=config.cluster,
+                environment=config.environment,
+                region=config.region,
+                vpc_id=network.vpc_id,
+                subnet_ids=network.private_subnet_ids,
+                vpc_cidr=network.vpc_cidr,
+                tags=config.required_tags,
+                namespaces=config.cluster.namespaces,
+                endpoints=network.endpoints,
+                deployer_principal=deployer,
+            ),
+            opts=aws_opts,
+        )
+        cluster = self.cluster
+        self.flows.add(cluster.flows)
 
         self.lake: DataLake | None = None
         if config.storage.lake:
@@ -59,6 +94,52 @@ class MlopsPlatform(pulumi.ComponentResource):
                 lakeDatabases=self.lake.database_names,
                 athenaWorkgroup=self.lake.workgroup_name,
             )
+
+        self.warehouse: Warehouse | None = None
+        if config.storage.warehouse:
+            self.warehouse = Warehouse(
+                "warehouse",
+                WarehouseArgs(
+                    config=config.warehouse,
+                    environment=config.environment,
+                    account_id=account_id,
+                    region=config.region,
+                    vpc_id=network.vpc_id,
+                    subnet_ids=network.private_subnet_ids,
+                    subnet_cidrs=network.private_subnet_cidrs,
+                ),
+                opts=aws_opts,
+            )
+            self._exports.update(
+                warehouseWorkgroup=self.warehouse.workgroup_name,
+                warehouseEndpoint=self.warehouse.endpoint,
+                warehouseAdminSecretArn=self.warehouse.admin_secret_arn,
+            )
+
+        # Last: every component has contributed its flows; what is not declared cannot talk.
+        self.zero_trust = ZeroTrust(
+            "zerotrust",
+            ZeroTrustArgs(
+                graph=self.flows,
+                namespaces=config.cluster.namespaces,
+                vpc_cidr=network.vpc_cidr,
+                workload_security_group_id=cluster.workload_security_group_id,
+                k8s_provider=cluster.k8s_provider,
+                depends_on=list(cluster.namespaces.values()),
+            ),
+            opts=aws_opts,
+        )
+        self._exports.update(
+            vpcId=network.vpc_id,
+            privateSubnetIds=network.private_subnet_ids,
+            clusterName=cluster.cluster_name,
+            clusterEndpoint=cluster.endpoint,
+            oidcProviderArn=cluster.oidc_provider_arn,
+            nodeRoleArn=cluster.node_role_arn,
+            kubeconfig=cluster.kubeconfig,
+            zeroTrustFlows=self.zero_trust.described_flows,
+            zeroTrustWorkloads=self.zero_trust.described_workloads,
+        )
         self.register_outputs({})
 
     def exports(self) -> dict[str, pulumi.Input[Any]]:

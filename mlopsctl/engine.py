@@ -23,7 +23,9 @@ from typing import Any
 import pulumi
 from google.protobuf import struct_pb2
 from pulumi.runtime import mocks as pulumi_mocks
+from pulumi.runtime import resource as runtime_resource
 from pulumi.runtime import rpc, settings
+from pulumi.runtime.proto import source_pb2
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
@@ -162,10 +164,15 @@ def run_program(
         # Pulumi keeps pending RPCs and outputs in process-wide settings: start each run clean.
         settings.SETTINGS.rpc_manager.clear()
         settings.SETTINGS.outputs.clear()
+        # Source positions are not part of the graph; skipping the SDK's per-resource stack walk
+        # saves about a tenth of the run.
+        collect_stack_trace = runtime_resource._get_stack_trace
+        runtime_resource._get_stack_trace = _no_stack_trace
         try:
             _sync_await(run_pulumi_func(fn))
             outputs = _stack_outputs()
         finally:
+            runtime_resource._get_stack_trace = collect_stack_trace
             pulumi.runtime.set_all_config({}, [])
     if monitor.duplicates:
         raise DuplicateUrnError(f"Duplicate resource URN(s): {', '.join(sorted(set(monitor.duplicates)))}")
@@ -177,6 +184,10 @@ def run_program(
         resources=tuple(monitor.registrations[urn] for urn in sorted(monitor.registrations)),
         outputs=outputs,
     )
+
+
+def _no_stack_trace() -> source_pb2.StackTrace:
+    return source_pb2.StackTrace()
 
 
 def _stack_outputs() -> dict[str, Any]:
