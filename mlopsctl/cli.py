@@ -74,7 +74,7 @@ def plan(
 
     report = PlanReport.evaluate(graph, elapsed=elapsed)
     report.write(fmt.value, out)
-    raise typer.Exit(EXIT_FINDINGS if report.has_mandatory_violations else EXIT_OK)
+    raise typer.Exit(EXIT_FINDINGS if report.has_findings else EXIT_OK)
 
 
 def _register_tools() -> None:

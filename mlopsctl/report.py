@@ -12,7 +12,9 @@ import json
 from rich.console import Console, RenderableType
 from rich.table import Table
 
+from mlopsctl.connectivity import ConnectivityReport, connectivity
 from mlopsctl.engine import Graph
+from mlopsctl.manifests import write_manifests
 from mlopsctl.plan import build_plan, dumps
 from mlopsctl.policy import PolicyReport as PolicyResults
 from mlopsctl.policy import evaluate
@@ -26,6 +28,7 @@ class PlanReport:
 
     graph: Graph
     policy: PolicyResults
+    connectivity: ConnectivityReport
     elapsed: float | None = None
     extra_sections_md: list[str] = field(default_factory=list)
     extra_renderables: list[RenderableType] = field(default_factory=list)
@@ -33,15 +36,16 @@ class PlanReport:
     @classmethod
     def evaluate(cls, graph: Graph, *, elapsed: float | None = None) -> PlanReport:
         """Evaluate the policy pack (and the checks below) on a planned graph."""
-        report = cls(graph=graph, policy=evaluate(graph), elapsed=elapsed)
-        report.extra_renderables.append(_violations_table(report.policy))
-        report.extra_sections_md.append(_violations_markdown(report.policy))
+        report = cls(graph=graph, policy=evaluate(graph), connectivity=connectivity(graph), elapsed=elapsed)
+        report.extra_renderables += [report.connectivity.to_table(), _violations_table(report.policy)]
+        report.extra_sections_md += [report.connectivity.to_markdown(), _violations_markdown(report.policy)]
         return report
 
     @property
-    def has_mandatory_violations(self) -> bool:
-        """True when a mandatory policy rule is violated (exit code 1)."""
-        return self.policy.has_mandatory()
+    def has_findings(self) -> bool:
+        """True when a mandatory policy rule is violated, or the computed connectivity differs from
+        the declared flows (exit code 1)."""
+        return self.policy.has_mandatory() or not self.connectivity.ok
 
     def plan_document(self) -> dict[str, Any]:
         """The ``mlops-plan/1`` document, with its ``policy`` section."""
@@ -55,6 +59,11 @@ class PlanReport:
             _emit(dumps(self.plan_document()), out)
         elif fmt == "markdown":
             _emit(render_markdown(self.graph, sections=self.extra_sections_md), out)
+        elif fmt == "k8s-yaml":
+            if out is None:
+                raise ValueError("k8s-yaml needs an output directory")
+            written = write_manifests(self.graph, out)
+            Console(stderr=True).print(f"wrote {len(written)} Kubernetes manifests under {out}")
         elif fmt == "sarif":
             sarif = to_sarif(self.policy, plan_path_hint=f"stacks/Pulumi.{self.graph.stack}.yaml")
             _emit(json.dumps(sarif, indent=2, sort_keys=True) + "\n", out)

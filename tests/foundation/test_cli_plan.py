@@ -35,12 +35,10 @@ def test_tree_and_markdown() -> None:
 
 
 def test_bad_stack_file_exits_2_without_traceback(tmp_path: Path) -> None:
-    project = tmp_path / "project"
-    shutil.copytree(ROOT / "stacks", project / "stacks")
-    shutil.copy(ROOT / "__main__.py", project / "__main__.py")
-    (project / "stacks" / "Pulumi.bad.yaml").write_text(
+    project = copy_project(
+        tmp_path,
         "config:\n  aws:region: eu-west-1\n  mlops:environment: bad\n  mlops:owner: x\n  mlops:costCenter: y\n"
-        "  mlops:network:\n    cidr: 10.0.0.0/8\n"
+        "  mlops:network:\n    cidr: 10.0.0.0/8\n",
     )
     result = runner.invoke(app, ["plan", "--project-dir", str(project), "--stack", "bad"])
     assert result.exit_code == 2
@@ -53,3 +51,39 @@ def test_bad_stack_file_exits_2_without_traceback(tmp_path: Path) -> None:
 def test_unknown_stack_exits_2() -> None:
     code, _, stderr = plan("--stack", "nope")
     assert code == 2 and "Pulumi.nope.yaml: stack file not found" in stderr
+
+
+def copy_project(tmp_path: Path, extra_stack: str | None = None, name: str = "bad") -> Path:
+    project = tmp_path / "project"
+    shutil.copytree(ROOT / "stacks", project / "stacks")
+    shutil.copytree(ROOT / "components", project / "components", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(ROOT / "__main__.py", project / "__main__.py")
+    if extra_stack is not None:
+        (project / "stacks" / f"Pulumi.{name}.yaml").write_text(extra_stack)
+    return project
+
+
+def test_mandatory_violation_exits_1_and_lands_in_json_and_sarif(tmp_path: Path) -> None:
+    dev = (ROOT / "stacks" / "Pulumi.dev.yaml").read_text()
+    weakened = dev.replace("  mlops:cluster:\n", "  mlops:cluster:\n    publicAccessCidrs: [203.0.113.0/24]\n")
+    project = copy_project(tmp_path, weakened, name="open")
+    out = tmp_path / "plan.json"
+    result = runner.invoke(app, ["plan", "--project-dir", str(project), "-s", "open", "-f", "json", "-o", str(out)])
+    assert result.exit_code == 1
+    violations = json.loads(out.read_text())["policy"]["violations"]
+    assert {v["policy"] for v in violations if v["level"] == "mandatory"} == {"eks-cluster-private-endpoint"}
+    sarif_out = tmp_path / "plan.sarif"
+    runner.invoke(app, ["plan", "--project-dir", str(project), "-s", "open", "-f", "sarif", "-o", str(sarif_out)])
+    sarif = json.loads(sarif_out.read_text())
+    assert sarif["version"] == "2.1.0"
+    assert [r["ruleId"] for r in sarif["runs"][0]["results"]] == ["eks-cluster-private-endpoint"]
+
+
+def test_k8s_yaml_writes_one_manifest_per_object(tmp_path: Path) -> None:
+    code, _, _ = plan("--stack", "dev", "--format", "k8s-yaml", "--out", str(tmp_path / "k8s"))
+    assert code == 0
+    files = sorted(p.relative_to(tmp_path / "k8s").as_posix() for p in (tmp_path / "k8s").rglob("*.yaml"))
+    assert "serving/networkpolicy-default-deny.yaml" in files
+    assert "_cluster/namespace-serving.yaml" in files
+    code, _, stderr = plan("--stack", "dev", "--format", "k8s-yaml")
+    assert code == 2 and "needs --out DIR" in stderr
