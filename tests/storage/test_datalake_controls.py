@@ -169,7 +169,7 @@ def test_kms_buckets_deny_unencrypted_and_foreign_key_puts(dev: Graph, role: str
     objects = f"arn:aws:s3:::dev-{role}-{ACCOUNT}-{REGION}/*"
     unencrypted = by_sid(statements, "DenyObjectsNotEncryptedWithKms")
     assert (unencrypted["Effect"], unencrypted["Action"], unencrypted["Resource"]) == ("Deny", "s3:PutObject", objects)
-    assert unencrypted["Condition"] == {"StringNotEquals": {"s3:x-amz-server-side-encryption": "aws:kms"}}
+    assert unencrypted["Condition"] == {"StringNotEqualsIfExists": {"s3:x-amz-server-side-encryption": "aws:kms"}}
     other_key = by_sid(statements, "DenyObjectsEncryptedWithOtherKeys")
     assert other_key["Condition"] == {
         "StringNotEqualsIfExists": {"s3:x-amz-server-side-encryption-aws-kms-key-id": dev.outputs["keyArn"]}

@@ -1,0 +1,171 @@
+"""Shared inputs and checks for the orchestrator tests: the chart schema validator (loaded once), programs."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+import pulumi_kubernetes as k8s
+from jsonschema import Draft7Validator
+
+from components.config import OrchestratorConfig, PlatformConfig, load_stack_file
+from components.flows import AwsDestination, Workload
+from components.identity import OidcIssuer
+from components.orchestrator import Orchestrator, OrchestratorArgs
+from components.secrets_operator import SecretsOperator, SecretsOperatorArgs
+
+ROOT = Path(__file__).resolve().parents[2]
+SCHEMA = ROOT.parent / "shared" / "schemas" / "airflow-chart-values.schema.json"
+REGION = "eu-west-1"
+ACCOUNT = "123456789012"
+PEM = "-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIUOffline\n-----END CERTIFICATE-----\n"
+OIDC = OidcIssuer(
+    provider_arn=f"arn:aws:iam::{ACCOUNT}:oidc-provider/oidc.eks.{REGION}.amazonaws.com/id/ABC123",
+    issuer_url=f"https://oidc.eks.{REGION}.amazonaws.com/id/ABC123",
+)
+ENDPOINTS = AwsDestination(name="vpc-endpoints", cidrs=("10.40.0.0/16",), security_group_id="sg-endpoints")
+TRACKING = Workload.of(
+    "mlflow/tracking-server",
+    "mlflow",
+    {"app.kubernetes.io/name": "mlflow", "app.kubernetes.io/component": "tracking-server"},
+)
+LAKE_KEY = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/11111111-2222-3333-4444-555555555555"
+ARTIFACTS = "dev-ml-artifacts-123456789012-eu-west-1"
+ZONES = {zone: f"arn:aws:s3:::dev-{zone}-{ACCOUNT}-{REGION}" for zone in ("raw", "curated", "ml-artifacts")}
+ROLE_ARNS = {
+    c: f"arn:aws:iam::{ACCOUNT}:role/airflow-{c}"
+    for c in ("scheduler", "workers", "apiServer", "dagProcessor", "triggerer")
+}
+_PASSWORD_KEY = re.compile(r"(^|[-_.])(pass|passwd|password|secret|secret[-_]key)$", re.IGNORECASE)
+_URI_WITH_LOGIN = re.compile(r"[a-z+]+://[^/\s:@{}]+:([^@\s{}$]+)@")
+
+
+@cache
+def chart_validator() -> Draft7Validator:
+    """The Airflow chart's own values schema (shared/schemas), parsed once per test session."""
+    schema = json.loads(SCHEMA.read_text(encoding="utf-8"))
+    Draft7Validator.check_schema(schema)
+    return Draft7Validator(schema)
+
+
+def schema_errors(values: dict[str, Any]) -> list[str]:
+    """Every place where ``values`` break the chart's schema."""
+    return [
+        f"{'.'.join(str(p) for p in e.absolute_path) or '(root)'}: {e.message}"
+        for e in chart_validator().iter_errors(values)
+    ]
+
+
+def stack_config(stack: str) -> PlatformConfig:
+    return load_stack_file(ROOT / "stacks" / f"Pulumi.{stack}.yaml")
+
+
+def orchestrator_args(
+    config: OrchestratorConfig, *, provider: Any = None, operator: Any = None, **overrides: Any
+) -> OrchestratorArgs:
+    """Arguments as the platform wires them (lake bucket, zones, cluster, private subnets)."""
+    values: dict[str, Any] = {
+        "config": config,
+        "environment": "dev",
+        "region": REGION,
+        "account_id": ACCOUNT,
+        "vpc_id": "vpc-0123",
+        "endpoints": ENDPOINTS,
+        "database_subnet_ids": ["subnet-db-a", "subnet-db-b"],
+        "database_subnet_cidrs": ["10.40.64.0/24", "10.40.65.0/24"],
+        "k8s_provider": provider,
+        "oidc": OIDC,
+        "secrets_operator": operator,
+        "db_ca_bundle": PEM,
+        "tracking": TRACKING,
+        "private_subnet_ids": ["subnet-priv-a", "subnet-priv-b", "subnet-priv-c"],
+        "private_subnet_cidrs": ["10.40.0.0/20", "10.40.16.0/20", "10.40.32.0/20"],
+        "artifact_bucket_name": ARTIFACTS,
+        "artifact_bucket_arn": f"arn:aws:s3:::{ARTIFACTS}",
+        "artifact_kms_key_arn": LAKE_KEY,
+        "zone_bucket_arns": ZONES,
+        "zone_kms_key_arn": LAKE_KEY,
+        "tags": {"owner": "ml-platform-team", "environment": "dev", "cost-center": "cc-1001"},
+        **overrides,
+    }
+    return OrchestratorArgs(**values)
+
+
+def orchestrator_program(config: OrchestratorConfig, capture: dict[str, Any], **overrides: Any) -> Any:
+    """A program creating the ESO install and the orchestrator; exports its outputs."""
+
+    def program() -> None:
+        provider = k8s.Provider("k8s", kubeconfig="{}")
+        tags = {"owner": "ml-platform-team", "environment": "dev", "cost-center": "cc-1001"}
+        platform_aws = aws.Provider("aws", region=REGION, default_tags={"tags": tags})
+        operator = SecretsOperator("eso", SecretsOperatorArgs(k8s_provider=provider, vpc_cidr="10.40.0.0/16"))
+        orchestrator = Orchestrator(
+            "orchestrator",
+            orchestrator_args(config, provider=provider, operator=operator, **overrides),
+            opts=pulumi.ResourceOptions(providers=[platform_aws]),
+        )
+        capture["orchestrator"] = orchestrator
+        for attribute in (
+            "namespace",
+            "api_service_name",
+            "metadata_db_endpoint",
+            "log_location",
+            "environment_arn",
+            "webserver_url",
+            "db_tls_mode",
+        ):
+            value = getattr(orchestrator, attribute)
+            if value is not None:
+                pulumi.export(attribute, value)
+
+    return program
+
+
+def walk(value: Any, path: str = "") -> Iterator[tuple[str, Any]]:
+    yield path, value
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield from walk(item, f"{path}.{key}" if path else str(key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from walk(item, f"{path}[{index}]")
+
+
+def plain_secrets(inputs: Any) -> list[str]:
+    """Password-like keys holding a literal (not "[secret]", not a template), and URIs with a literal login."""
+    findings = []
+    for path, value in walk(inputs):
+        if not isinstance(value, str):
+            continue
+        key = path.rsplit(".", 1)[-1].split("[", 1)[0]
+        templated = re.fullmatch(r"(\{\{[^}]*\}\}|[\s\"'])+", value.strip()) is not None
+        if _PASSWORD_KEY.search(key) and value != "[secret]" and not templated:
+            findings.append(f"{path} = {value!r}")
+        if _URI_WITH_LOGIN.search(value):
+            findings.append(f"{path}: URI with a literal login")
+    return findings
+
+
+def statements(policy: str) -> list[dict[str, Any]]:
+    parsed: dict[str, Any] = json.loads(policy)
+    return list(parsed["Statement"])
+
+
+def wildcard_problems(policy: str, *, allowed_star: frozenset[str] = frozenset()) -> list[str]:
+    """``*``/``service:*`` actions, and Allow on resource ``*`` unless every action is in ``allowed_star``."""
+    problems = []
+    for statement in statements(policy):
+        actions = statement.get("Action", [])
+        actions = [actions] if isinstance(actions, str) else actions
+        resources = statement.get("Resource", [])
+        resources = [resources] if isinstance(resources, str) else resources
+        problems += [f"{statement.get('Sid')}: {a}" for a in actions if a == "*" or a.endswith(":*")]
+        if statement["Effect"] == "Allow" and "*" in resources and not set(actions) <= allowed_star:
+            problems.append(f"{statement.get('Sid')}: resource * for {actions}")
+    return problems
