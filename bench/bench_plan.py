@@ -87,7 +87,9 @@ def extra_timings(console: Console, plans: dict[str, Path], runs: int) -> None:
             started = time.perf_counter()
             evaluate(graph)
             samples.append(time.perf_counter() - started)
-        table.add_row(f"policy evaluation, prod ({len(graph.resources)} resources)", f"{statistics.median(samples) * 1000:.1f}")
+        table.add_row(
+            f"policy evaluation, prod ({len(graph.resources)} resources)", f"{statistics.median(samples) * 1000:.1f}"
+        )
     cmd = [sys.executable, "-m", "mlopsctl", "diff", str(plans["dev"]), str(plans["prod"]), "--format", "markdown"]
     if subprocess.run([*cmd[:4], "--help"], cwd=ROOT, capture_output=True, check=False).returncode == 0:
         walls = [wall_time(cmd) for _ in range(runs)]

@@ -73,7 +73,9 @@ def plan(
         if os.environ.get("MLOPS_DEBUG"):
             raise
         # A bug in the program, not bad input: say where to look instead of dumping a traceback.
-        raise fail(f"the Pulumi program failed: {type(error).__name__}: {error} (MLOPS_DEBUG=1 shows the traceback)") from None
+        raise fail(
+            f"the Pulumi program failed: {type(error).__name__}: {error} (MLOPS_DEBUG=1 shows the traceback)"
+        ) from None
     elapsed = time.perf_counter() - started
 
     from mlopsctl.report import PlanReport

@@ -189,5 +189,9 @@ class PlatformMocks(pulumi.runtime.Mocks):
             return {"names": names, "zoneIds": [f"{region[:3]}-az{i}" for i in range(1, 4)], "id": region}, []
         if token == "aws:iam/getSessionContext:getSessionContext":
             # An assumed-role session resolves to the role that issued it.
-            return {"arn": args.args.get("arn"), "issuerArn": f"arn:aws:iam::{account}:role/mlops-deploy", "id": "x"}, []
+            return {
+                "arn": args.args.get("arn"),
+                "issuerArn": f"arn:aws:iam::{account}:role/mlops-deploy",
+                "id": "x",
+            }, []
         return dict(args.args), []

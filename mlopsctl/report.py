@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-
-import json
 
 from rich.console import Console, RenderableType
 from rich.table import Table

@@ -31,7 +31,7 @@ def component_types(graph: Graph) -> set[str]:
 
 
 def test_dev_and_prod_contain_the_platform(graph_of: GraphOf) -> None:
-    assert COMPONENTS <= component_types(graph_of("dev"))
+    assert component_types(graph_of("dev")) >= COMPONENTS
     assert "mlops:warehouse:Warehouse" not in component_types(graph_of("dev"))
     assert COMPONENTS | {"mlops:warehouse:Warehouse"} <= component_types(graph_of("prod"))
 
@@ -84,8 +84,7 @@ def test_no_security_group_rule_opens_to_the_internet(stack: str, graph_of: Grap
     rules = [r.inputs for r in graph.by_type("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")]
     assert rules and all(not open_cidrs & {r.get("cidrIpv4"), r.get("cidrIpv6")} for r in rules)
     # Flows to AWS destinations are opened from the cluster's workload security group only.
-    cluster_sg = graph.by_type("aws:eks/cluster:Cluster")[0]
-    assert any(r.get("referencedSecurityGroupId", "").startswith("sg-") for r in rules), cluster_sg.urn
+    assert any(r.get("referencedSecurityGroupId", "").startswith("sg-") for r in rules)
 
 
 @pytest.mark.parametrize("stack", STACKS)
