@@ -8,6 +8,7 @@ are safe for untrusted pull requests.
 
 from __future__ import annotations
 
+import gc
 import importlib
 import json
 import os
@@ -25,7 +26,7 @@ from google.protobuf import struct_pb2
 from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import resource as runtime_resource
 from pulumi.runtime import rpc, settings
-from pulumi.runtime.proto import source_pb2
+from pulumi.runtime.proto import resource_pb2, source_pb2
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
@@ -91,7 +92,9 @@ class Graph:
 class RecordingMonitor(pulumi_mocks.MockMonitor):
     """A mock monitor that records every registration and rejects duplicate URNs."""
 
-    def __init__(self, mocks: pulumi.runtime.Mocks) -> None:
+    mocks: PlatformMocks
+
+    def __init__(self, mocks: PlatformMocks) -> None:
         super().__init__(mocks)
         self.registrations: dict[str, Registration] = {}
         self.duplicates: list[str] = []
@@ -116,6 +119,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
             self.duplicates.append(urn)
             raise DuplicateUrnError(f"Duplicate resource URN '{urn}'; try giving it a unique name")
         parent = request.parent or None
+        inputs = struct_to_plain(request.object)
         self.registrations[urn] = Registration(
             urn=urn,
             type=request.type,
@@ -132,10 +136,17 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
             },
             protect=bool(request.protect),
             retain_on_delete=bool(request.retainOnDelete),
-            inputs=struct_to_plain(request.object),
+            inputs=inputs,
             wire=request.object,
         )
-        return super().RegisterResource(request)
+        # The response echoes the wire inputs (secrets stay secret) plus the mock's computed outputs,
+        # without the mock monitor's deserialize/serialize round trip (a third of the engine's time).
+        physical, outputs = self.mocks.resource_outputs(request.type, request.name, inputs)
+        state = struct_pb2.Struct()
+        state.CopyFrom(request.object)
+        state.update(outputs)
+        self.resources[urn] = pulumi_mocks.MockMonitor.ResourceRegistration(urn, physical, {**inputs, **outputs})
+        return resource_pb2.RegisterResourceResponse(urn=urn, id=physical, object=state)
 
 
 _LOCK = threading.Lock()
@@ -168,10 +179,14 @@ def run_program(
         # saves about a tenth of the run.
         collect_stack_trace = runtime_resource._get_stack_trace
         runtime_resource._get_stack_trace = _no_stack_trace
+        # The SDK allocates many objects per resource, and every collection walks the huge typed SDK
+        # modules: pausing the cyclic collector for the run makes a warm run about a third faster.
+        gc.disable()
         try:
             _sync_await(run_pulumi_func(fn))
             outputs = _stack_outputs()
         finally:
+            gc.enable()
             runtime_resource._get_stack_trace = collect_stack_trace
             pulumi.runtime.set_all_config({}, [])
     if monitor.duplicates:

@@ -55,11 +55,15 @@ class PlatformMocks(pulumi.runtime.Mocks):
     # Resources -------------------------------------------------------------------------------
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
-        key = f"{args.typ}::{args.name}"
         inputs = dict(args.inputs)
-        physical = self._physical_id(args.typ, args.name, inputs, key)
-        state = {**inputs, **self._outputs(args.typ, args.name, inputs, physical, key)}
-        return physical, state
+        physical, outputs = self.resource_outputs(args.typ, args.name, inputs)
+        return physical, {**inputs, **outputs}
+
+    def resource_outputs(self, typ: str, name: str, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        """The physical id and the provider-computed outputs of a resource (inputs are echoed separately)."""
+        key = f"{typ}::{name}"
+        physical = self._physical_id(typ, name, inputs, key)
+        return physical, self._outputs(typ, name, inputs, physical, key)
 
     def _physical_id(self, typ: str, name: str, inputs: dict[str, Any], key: str) -> str:
         if typ in _ID_PREFIX:
