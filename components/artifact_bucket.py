@@ -15,6 +15,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
+from components.bucket_controls import bucket_controls
 from components.iam import document
 
 _BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
@@ -113,7 +114,6 @@ class ArtifactBucket(pulumi.ComponentResource):
             raise ValueError(f"ArtifactBucketArgs.bucket_name {args.bucket_name!r} is not a valid S3 bucket name")
         if args.force_destroy and args.protect:
             raise ValueError("ArtifactBucketArgs: force_destroy and protect cannot both be true")
-        child = pulumi.ResourceOptions(parent=self)
         keep = pulumi.ResourceOptions(parent=self, protect=args.protect)
         key = aws.kms.Key(
             f"{name}-key",
@@ -124,51 +124,21 @@ class ArtifactBucket(pulumi.ComponentResource):
             opts=keep,
         )
         bucket = aws.s3.Bucket(f"{name}-bucket", bucket=args.bucket_name, force_destroy=args.force_destroy, opts=keep)
-        encryption = aws.s3.BucketServerSideEncryptionConfiguration(
-            f"{name}-sse",
-            bucket=bucket.id,
-            rules=[
-                {
-                    "apply_server_side_encryption_by_default": {
-                        "sse_algorithm": "aws:kms",
-                        "kms_master_key_id": key.arn,
-                    },
-                    "bucket_key_enabled": True,
-                }
-            ],
-            opts=child,
-        )
-        public_access = aws.s3.BucketPublicAccessBlock(
-            f"{name}-public-access",
-            bucket=bucket.id,
-            block_public_acls=True,
-            block_public_policy=True,
-            ignore_public_acls=True,
-            restrict_public_buckets=True,
-            opts=child,
-        )
-        ownership = aws.s3.BucketOwnershipControls(
-            f"{name}-ownership", bucket=bucket.id, rule={"object_ownership": "BucketOwnerEnforced"}, opts=child
-        )
-        versioning = aws.s3.BucketVersioning(
-            f"{name}-versioning", bucket=bucket.id, versioning_configuration={"status": "Enabled"}, opts=child
-        )
-        policy = aws.s3.BucketPolicy(
-            f"{name}-policy",
-            bucket=bucket.id,
+        controls = bucket_controls(
+            name,
+            bucket,
+            sse_rule={
+                "apply_server_side_encryption_by_default": {"sse_algorithm": "aws:kms", "kms_master_key_id": key.arn},
+                "bucket_key_enabled": True,
+            },
             policy=pulumi.Output.all(bucket.arn, key.arn).apply(lambda v: bucket_policy(str(v[0]), str(v[1]))),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[public_access]),
-        )
-        aws.s3.BucketLifecycleConfiguration(
-            f"{name}-lifecycle",
-            bucket=bucket.id,
-            rules=lifecycle_rules(args.noncurrent_version_days),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[versioning]),
+            lifecycle_rules=lifecycle_rules(args.noncurrent_version_days),
+            parent=self,
         )
         self.bucket_name = bucket.bucket
         self.bucket_arn = bucket.arn
         self.kms_key_arn = key.arn
-        self.ready = [policy, encryption, public_access, ownership, versioning]
+        self.ready = controls.ready
         self.register_outputs(
             {"bucketName": self.bucket_name, "bucketArn": self.bucket_arn, "kmsKeyArn": self.kms_key_arn}
         )

@@ -25,7 +25,7 @@ import pulumi_kubernetes as k8s
 from components import cluster_values as values
 from components.config import PLATFORM_NAMESPACES, ClusterConfig
 from components.flows import AwsDestination, ExternalDestination, Flow, Workload
-from components.iam import assume_role_policy, document, kms_use
+from components.iam import assume_role_policy, document, kms_use, partition_of
 from components.identity import OidcIssuer, service_account_role
 
 SERVING_NAMESPACE = "serving"
@@ -108,7 +108,7 @@ class ServingCluster(pulumi.ComponentResource):
         pools = values.node_pool_specs(config)  # raises on mixed architectures before anything is created
         cluster_name = f"mlops-{args.environment}"
         log_group_name = values.control_plane_log_group(cluster_name)
-        partition = values.partition_of(args.region)
+        partition = partition_of(args.region)
         service_cidr = values.service_cidr(args.vpc_cidr)
 
         def child(**kwargs: Any) -> pulumi.ResourceOptions:

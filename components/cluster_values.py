@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from components.config import ClusterConfig, NodePoolConfig
+from components.iam import partition_of
 
 # --- Constants the component and its tests share ----------------------------------------------------
 
@@ -52,15 +53,6 @@ ROOT_DEVICE = "/dev/xvda"
 _GRAVITON = re.compile(r"^[a-z]+\d+g[a-z]*(-[a-z]+)?\.")
 
 PodSecurityLevel = Literal["privileged", "baseline", "restricted"]
-
-
-def partition_of(region: str) -> str:
-    """The AWS partition of a region (``aws``, ``aws-cn``, ``aws-us-gov``), for managed-policy ARNs."""
-    if region.startswith("cn-"):
-        return "aws-cn"
-    if region.startswith("us-gov-"):
-        return "aws-us-gov"
-    return "aws"
 
 
 def managed_policy_arn(region: str, name: str) -> str:

@@ -19,6 +19,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
+from components.bucket_controls import bucket_controls
 from components.config import LakeConfig, LifecycleConfig
 from components.iam import Statement, assume_role_policy, document
 from components.lake_access import ZoneGrant, access_document, key_policy, zone_statements
@@ -437,43 +438,10 @@ class DataLake(pulumi.ComponentResource):
         rules: list[dict[str, Any]],
     ) -> list[pulumi.Resource]:
         """The controls every lake bucket has; returns those later configuration must wait for."""
-        child = pulumi.ResourceOptions(parent=self)
-        aws.s3.BucketServerSideEncryptionConfiguration(f"{name}-{role}-sse", bucket=bucket.id, rules=[sse], opts=child)
-        public_access = aws.s3.BucketPublicAccessBlock(
-            f"{name}-{role}-public-access",
-            bucket=bucket.id,
-            block_public_acls=True,
-            block_public_policy=True,
-            ignore_public_acls=True,
-            restrict_public_buckets=True,
-            opts=child,
+        controls = bucket_controls(
+            f"{name}-{role}", bucket, sse_rule=sse, policy=policy, lifecycle_rules=rules, parent=self
         )
-        ownership = aws.s3.BucketOwnershipControls(
-            f"{name}-{role}-ownership",
-            bucket=bucket.id,
-            rule={"object_ownership": "BucketOwnerEnforced"},
-            opts=child,
-        )
-        versioning = aws.s3.BucketVersioning(
-            f"{name}-{role}-versioning",
-            bucket=bucket.id,
-            versioning_configuration={"status": "Enabled"},
-            opts=child,
-        )
-        bucket_policy = aws.s3.BucketPolicy(
-            f"{name}-{role}-policy",
-            bucket=bucket.id,
-            policy=policy,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[public_access]),
-        )
-        aws.s3.BucketLifecycleConfiguration(
-            f"{name}-{role}-lifecycle",
-            bucket=bucket.id,
-            rules=rules,
-            # Lifecycle rules on noncurrent versions need versioning in place first.
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[versioning]),
-        )
-        return [bucket_policy, ownership]
+        return [controls.policy, controls.ownership]
 
     def _encrypted_controls(
         self,

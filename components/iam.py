@@ -20,6 +20,15 @@ KMS_DECRYPT = ("kms:Decrypt", "kms:DescribeKey")
 KMS_ENCRYPT = ("kms:Encrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*")
 
 
+def partition_of(region: str) -> str:
+    """The AWS partition of a region (``aws``, ``aws-cn``, ``aws-us-gov``): ARNs and principals differ per partition."""
+    if region.startswith("cn-"):
+        return "aws-cn"
+    if region.startswith("us-gov-"):
+        return "aws-us-gov"
+    return "aws"
+
+
 def s3_access(bucket_arn: str, prefixes: Sequence[str] = ("",), *, write: bool, sid: str) -> list[Statement]:
     """Read (and optionally write) objects under ``prefixes`` of one bucket, and list only those prefixes."""
     objects = sorted({f"{bucket_arn}/{p.strip('/') + '/' if p.strip('/') else ''}*" for p in prefixes})

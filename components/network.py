@@ -21,6 +21,7 @@ import pulumi_aws as aws
 
 from components.config import NetworkConfig
 from components.flows import AwsDestination
+from components.iam import partition_of
 
 MAX_AZS = 3
 """Subnet slots reserved per tier: CIDRs never move when az_count grows to this."""
@@ -75,15 +76,6 @@ def plan_subnets(cidr: str, az_count: int, tiers: Mapping[str, int] = DEFAULT_TI
         cursor += MAX_AZS * size
         plan[tier] = [str(net) for net in slots[:az_count]]
     return {tier: plan[tier] for tier in tiers}
-
-
-def partition_of(region: str) -> str:
-    """The AWS partition of a region (ARNs and service principals differ per partition)."""
-    if region.startswith("us-gov-"):
-        return "aws-us-gov"
-    if region.startswith("cn-"):
-        return "aws-cn"
-    return "aws"
 
 
 def s3_gateway_policy(account_id: str, region: str) -> str:

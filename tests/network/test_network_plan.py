@@ -8,13 +8,13 @@ from itertools import combinations
 
 import pytest
 
+from components.iam import partition_of
 from components.network import (
     DEFAULT_TIERS,
     flow_log_key_policy,
     flow_log_role_policy,
     flow_log_trust_policy,
     interface_endpoint_policy,
-    partition_of,
     plan_subnets,
     s3_gateway_policy,
 )
