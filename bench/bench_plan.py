@@ -9,6 +9,7 @@ tools are available. Usage: `make bench` (or `python bench/bench_plan.py --runs 
 from __future__ import annotations
 
 import argparse
+import gc
 import statistics
 import subprocess
 import sys
@@ -50,6 +51,7 @@ def main() -> None:
         run_stack(ROOT, stack)  # warm imports and caches
         warm = []
         for _ in range(args.runs):
+            gc.collect()  # the previous sample's garbage is not this sample's cost
             started = time.perf_counter()
             graph = run_stack(ROOT, stack)
             dumps(build_plan(graph))
