@@ -87,3 +87,12 @@ def test_k8s_yaml_writes_one_manifest_per_object(tmp_path: Path) -> None:
     assert "_cluster/namespace-serving.yaml" in files
     code, _, stderr = plan("--stack", "dev", "--format", "k8s-yaml")
     assert code == 2 and "needs --out DIR" in stderr
+
+
+def test_a_failing_program_exits_2_with_a_message_not_a_traceback(tmp_path: Path) -> None:
+    project = copy_project(tmp_path)
+    (project / "__main__.py").write_text("raise RuntimeError('boom in the program')\n")
+    result = runner.invoke(app, ["plan", "--project-dir", str(project), "--stack", "dev"])
+    assert result.exit_code == 2
+    assert "the Pulumi program failed: RuntimeError: boom in the program" in result.stderr.replace("\n", "")
+    assert "Traceback" not in result.stderr
