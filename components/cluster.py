@@ -5,7 +5,10 @@ aws-auth ConfigMap, secrets envelope-encrypted with a customer key, every contro
 in a KMS-encrypted log group, IRSA for the add-ons, VPC CNI with NetworkPolicy enforcement, node pools
 behind launch templates that require IMDSv2 with hop limit 1 on encrypted root volumes, Pod Security
 Admission ``restricted`` namespaces, and KServe (RawDeployment) with cert-manager from their official
-charts. Every Kubernetes resource of the platform uses :attr:`ServingCluster.k8s_provider`.
+charts. With a GPU pool, NVIDIA's device plugin advertises ``nvidia.com/gpu``; when a pool can change
+size, the Cluster Autoscaler (IRSA, scoped to this cluster's node groups) scales it, from zero for the
+GPU pool thanks to node-template tags on its ASG. Every Kubernetes resource of the platform uses
+:attr:`ServingCluster.k8s_provider`.
 
 Values and documents live in ``components.cluster_values`` (pure, unit-tested); this module wires them.
 """
@@ -404,6 +407,15 @@ class ServingCluster(pulumi.ComponentResource):
         if config.kserve.enabled:
             self._serving(name, config, args.region, k8s_opts, [*node_groups, coredns])
 
+        # --- GPUs and node autoscaling -------------------------------------------------------------
+        if config.gpu_pool is not None:
+            self._device_plugin(name, k8s_opts, [*node_groups, coredns])
+        if values.needs_autoscaler(config):
+            self._autoscaler(name, args.region, config.version, account, k8s_opts, [*node_groups, coredns])
+            for spec, group in zip(pools, node_groups, strict=True):
+                if spec.pool.min_size == 0:
+                    self._node_template_tags(name, spec, group)
+
         # --- Outputs ---------------------------------------------------------------------------
         self.cluster_name = self._cluster.name
         self.endpoint = self._cluster.endpoint
@@ -522,6 +534,80 @@ class ServingCluster(pulumi.ComponentResource):
             # KServe's webhook certificate is a cert-manager Certificate: cert-manager must be up first.
             opts=k8s_opts(depends_on=[cert_manager, kserve_crd]),
         )
+
+    def _device_plugin(
+        self, name: str, k8s_opts: Callable[..., pulumi.ResourceOptions], needs: Sequence[pulumi.Resource]
+    ) -> k8s.helm.v3.Release:
+        """NVIDIA's device plugin on the GPU pool: without it no node advertises ``nvidia.com/gpu``.
+
+        The EKS AL2023 NVIDIA AMI ships the driver and container toolkit, not the device plugin (EKS user
+        guide, "Install Kubernetes device plugin for GPUs"; only the Bottlerocket NVIDIA AMIs include it).
+        """
+        return k8s.helm.v3.Release(
+            f"{name}-nvidia-device-plugin",
+            name="nvidia-device-plugin",
+            chart=values.NVIDIA_DEVICE_PLUGIN_CHART,
+            version=values.NVIDIA_DEVICE_PLUGIN_VERSION,
+            repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=values.NVIDIA_DEVICE_PLUGIN_REPO),
+            namespace=values.CLUSTER_AUTOSCALER_NAMESPACE,
+            values=values.device_plugin_values(),
+            atomic=True,
+            timeout=600,
+            opts=k8s_opts(depends_on=list(needs)),
+        )
+
+    def _autoscaler(
+        self,
+        name: str,
+        region: str,
+        kubernetes_version: str,
+        account: pulumi.Output[str],
+        k8s_opts: Callable[..., pulumi.ResourceOptions],
+        needs: Sequence[pulumi.Resource],
+    ) -> k8s.helm.v3.Release:
+        """The Cluster Autoscaler (chart pinned to the cluster's minor) with its least-privilege IRSA role."""
+        chart_version, image_tag = values.cluster_autoscaler_release(kubernetes_version)
+        cluster_name = self._cluster.name
+        role = service_account_role(
+            f"{name}-cluster-autoscaler",
+            oidc=self.oidc,
+            namespace=values.CLUSTER_AUTOSCALER_NAMESPACE,
+            service_account=values.CLUSTER_AUTOSCALER_SERVICE_ACCOUNT,
+            policy=pulumi.Output.all(cluster_name, account).apply(
+                lambda a: values.cluster_autoscaler_policy(cluster_name=a[0], region=region, account=a[1])
+            ),
+            parent=self,
+        )
+        return k8s.helm.v3.Release(
+            f"{name}-cluster-autoscaler",
+            name="cluster-autoscaler",
+            chart=values.CLUSTER_AUTOSCALER_CHART,
+            version=chart_version,
+            repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=values.CLUSTER_AUTOSCALER_REPO),
+            namespace=values.CLUSTER_AUTOSCALER_NAMESPACE,
+            values=pulumi.Output.all(cluster_name, role.arn).apply(
+                lambda a: values.cluster_autoscaler_values(
+                    cluster_name=a[0], region=region, role_arn=a[1], image_tag=image_tag
+                )
+            ),
+            atomic=True,
+            timeout=600,
+            opts=k8s_opts(depends_on=[*needs, role]),
+        )
+
+    def _node_template_tags(self, name: str, spec: values.NodePoolSpec, group: aws.eks.NodeGroup) -> None:
+        """Node-template tags on a scale-from-zero pool's ASG (EKS creates the ASG, so tag it by name)."""
+        asg_name = group.resources.apply(values.autoscaling_group_name)
+        for key, value in values.node_template_tags(spec, gpu=spec.role == "gpu").items():
+            suffix = key.rsplit("node-template/", 1)[1].replace("/", "-").replace(".", "-")
+            aws.autoscaling.Tag(
+                f"{name}-{spec.role}-asg-{suffix}",
+                autoscaling_group_name=asg_name,
+                # Read by the autoscaler from the ASG itself; instances need not carry them.
+                tag=aws.autoscaling.TagTagArgs(key=key, value=value, propagate_at_launch=False),
+                # Explicit: the ASG exists only once the node group does (its name is an output of it).
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[group]),
+            )
 
 
 def validate_args(args: ServingClusterArgs) -> None:

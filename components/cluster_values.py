@@ -475,3 +475,261 @@ def system_namespaces(config: ClusterConfig) -> dict[str, PodSecurityLevel]:
     if not config.kserve.enabled:
         return {}
     return {CERT_MANAGER_NAMESPACE: "restricted", KSERVE_NAMESPACE: "restricted"}
+
+
+# --- GPU device plugin and Cluster Autoscaler ------------------------------------------------------
+
+NVIDIA_DEVICE_PLUGIN_REPO = "https://nvidia.github.io/k8s-device-plugin"
+"""NVIDIA's official Helm repository of the Kubernetes device plugin."""
+
+NVIDIA_DEVICE_PLUGIN_CHART = "nvidia-device-plugin"
+"""Chart name in :data:`NVIDIA_DEVICE_PLUGIN_REPO`."""
+
+NVIDIA_DEVICE_PLUGIN_VERSION = "0.17.4"
+"""Pinned chart version; its appVersion (the image tag ``nvcr.io/nvidia/k8s-device-plugin:v0.17.4``) comes with it.
+
+The version the EKS user guide lists from this repository ("Install Kubernetes device plugin for GPUs"):
+the EKS AL2023 NVIDIA AMIs ship drivers and the container toolkit but NOT the device plugin, so without
+it no node ever advertises ``nvidia.com/gpu``. Bump deliberately (0.18.x exists)."""
+
+CLUSTER_AUTOSCALER_REPO = "https://kubernetes.github.io/autoscaler"
+"""The Kubernetes autoscaler project's official Helm repository."""
+
+CLUSTER_AUTOSCALER_CHART = "cluster-autoscaler"
+"""Chart name in :data:`CLUSTER_AUTOSCALER_REPO`."""
+
+CLUSTER_AUTOSCALER_IMAGE = "registry.k8s.io/autoscaling/cluster-autoscaler"
+"""Official Cluster Autoscaler image."""
+
+CLUSTER_AUTOSCALER_RELEASES: dict[str, tuple[str, str]] = {
+    "1.33": ("9.51.0", "v1.33.0"),
+    "1.34": ("9.53.0", "v1.34.2"),
+    "1.35": ("9.59.0", "v1.35.0"),
+}
+"""Kubernetes minor -> (chart version, image tag): the chart release whose appVersion has the cluster's minor.
+
+The autoscaler only supports the Kubernetes minor it was built for (its README's compatibility table), so
+the pin follows ``mlops:cluster.version``. Chart -> appVersion from ``helm search repo --versions`` (9.51.0
+ships 1.33.0, 9.53.0 ships 1.34.2, 9.59.0 ships 1.35.0); the image tag is set explicitly to the same
+appVersion so the plan shows the exact image."""
+
+CLUSTER_AUTOSCALER_NAMESPACE = "kube-system"
+"""Namespace of the autoscaler and the device plugin (EKS system add-ons live there)."""
+
+CLUSTER_AUTOSCALER_SERVICE_ACCOUNT = "cluster-autoscaler"
+"""Service account of the autoscaler; its IRSA role trusts exactly ``kube-system:cluster-autoscaler``."""
+
+_NODE_TEMPLATE = "k8s.io/cluster-autoscaler/node-template"
+_TAINT_EFFECTS = {"NO_SCHEDULE": "NoSchedule", "NO_EXECUTE": "NoExecute", "PREFER_NO_SCHEDULE": "PreferNoSchedule"}
+
+# NVIDIA GPUs per instance size, for the node-template resource tag (EC2 accelerated-computing docs).
+# Unknown types get no resource tag: the autoscaler then falls back to its own instance-type table.
+_GPUS_PER_INSTANCE: dict[str, int] = {
+    **{f"g4dn.{s}": 1 for s in ("xlarge", "2xlarge", "4xlarge", "8xlarge", "16xlarge")},
+    "g4dn.12xlarge": 4,
+    "g4dn.metal": 8,
+    **{f"g5.{s}": 1 for s in ("xlarge", "2xlarge", "4xlarge", "8xlarge", "16xlarge")},
+    "g5.12xlarge": 4,
+    "g5.24xlarge": 4,
+    "g5.48xlarge": 8,
+    **{f"g6.{s}": 1 for s in ("xlarge", "2xlarge", "4xlarge", "8xlarge", "16xlarge")},
+    "g6.12xlarge": 4,
+    "g6.24xlarge": 4,
+    "g6.48xlarge": 8,
+    **{f"g6e.{s}": 1 for s in ("xlarge", "2xlarge", "4xlarge", "8xlarge", "16xlarge")},
+    "g6e.12xlarge": 4,
+    "g6e.24xlarge": 4,
+    "g6e.48xlarge": 8,
+    "p3.2xlarge": 1,
+    "p3.8xlarge": 4,
+    "p3.16xlarge": 8,
+    "p4d.24xlarge": 8,
+    "p5.48xlarge": 8,
+}
+
+
+def needs_autoscaler(config: ClusterConfig) -> bool:
+    """True when some pool may change size (min < max): only then is the Cluster Autoscaler installed."""
+    return any(spec.pool.min_size < spec.pool.max_size for spec in node_pool_specs(config))
+
+
+def cluster_autoscaler_release(kubernetes_version: str) -> tuple[str, str]:
+    """(chart version, image tag) of the Cluster Autoscaler for a cluster's Kubernetes minor version."""
+    try:
+        return CLUSTER_AUTOSCALER_RELEASES[kubernetes_version]
+    except KeyError:
+        raise ValueError(
+            f"mlops:cluster.version {kubernetes_version!r}: no pinned Cluster Autoscaler release; "
+            f"allowed: {sorted(CLUSTER_AUTOSCALER_RELEASES)}"
+        ) from None
+
+
+def gpus_per_node(instance_types: Sequence[str]) -> int | None:
+    """GPUs every instance type of a pool has at least, or None when a type is unknown.
+
+    The smallest count is the safe template: the autoscaler never assumes more GPUs than a new node brings.
+    """
+    counts = [_GPUS_PER_INSTANCE.get(t) for t in instance_types]
+    known = [c for c in counts if c is not None]
+    if not known or len(known) != len(counts):
+        return None
+    return min(known)
+
+
+def node_template_tags(spec: NodePoolSpec, *, gpu: bool) -> dict[str, str]:
+    """ASG tags describing a pool's future nodes, so the autoscaler can scale it up from zero.
+
+    With no node running, the autoscaler builds a template node from the ASG: without these tags a pending
+    pod that tolerates ``nvidia.com/gpu`` and requests the GPU resource matches nothing and the pool stays
+    at 0. EKS does not put them on a managed node group's ASG (only the discovery tags); recent autoscalers
+    can also read labels/taints through ``eks:DescribeNodegroup``, the tags keep scale-from-zero independent
+    of that. Tag format: cluster-autoscaler AWS README, "Scaling a node group to 0".
+    """
+    tags = {f"{_NODE_TEMPLATE}/label/{key}": value for key, value in sorted(spec.labels.items())}
+    for taint in spec.taints:
+        tags[f"{_NODE_TEMPLATE}/taint/{taint['key']}"] = f"{taint['value']}:{_TAINT_EFFECTS[taint['effect']]}"
+    if gpu:
+        count = gpus_per_node(spec.pool.instance_types)
+        if count is not None:
+            tags[f"{_NODE_TEMPLATE}/resources/nvidia.com/gpu"] = str(count)
+    return tags
+
+
+def autoscaling_group_name(resources: Sequence[Any] | None) -> str | None:
+    """Name of a managed node group's ASG from its ``resources`` output (one ASG per node group).
+
+    None while the provider has not reported the node group's resources (the offline engine's mocks
+    do not); a reported node group without an ASG is an error.
+    """
+    if resources is None:
+        return None
+    for resource in resources:
+        groups = resource.get("autoscaling_groups") if isinstance(resource, dict) else resource.autoscaling_groups
+        for group in groups or ():
+            name = group.get("name") if isinstance(group, dict) else group.name
+            if name:
+                return str(name)
+    raise ValueError("the managed node group reported no Auto Scaling group")
+
+
+def cluster_autoscaler_policy(*, cluster_name: str, region: str, account: str) -> str:
+    """Least-privilege IAM policy of the Cluster Autoscaler (cluster-autoscaler AWS README, "Full Cluster
+    Autoscaler Features Policy").
+
+    - Describe*/Get* calls take ``Resource: "*"``: AWS offers no resource-level permissions for them.
+    - ``eks:DescribeNodegroup`` (labels/taints of empty managed node groups): this cluster's node groups only.
+    - Scaling and terminating: ASGs of this account and region only, and only those EKS tagged as this
+      cluster's managed node groups (``eks:cluster-name`` and the autoscaler's ``owned`` discovery tag).
+    - A Deny keeps every call in the cluster's region.
+    """
+    partition = partition_of(region)
+    read = {
+        "Sid": "DescribeScalingInputs",
+        "Effect": "Allow",
+        "Action": [
+            "autoscaling:DescribeAutoScalingGroups",
+            "autoscaling:DescribeAutoScalingInstances",
+            "autoscaling:DescribeLaunchConfigurations",
+            "autoscaling:DescribeScalingActivities",
+            "autoscaling:DescribeTags",
+            "ec2:DescribeImages",
+            "ec2:DescribeInstanceTypes",
+            "ec2:DescribeLaunchTemplateVersions",
+            "ec2:GetInstanceTypesFromInstanceRequirements",
+        ],
+        "Resource": "*",
+    }
+    nodegroups = {
+        "Sid": "DescribeOwnNodegroups",
+        "Effect": "Allow",
+        "Action": ["eks:DescribeNodegroup"],
+        "Resource": [f"arn:{partition}:eks:{region}:{account}:nodegroup/{cluster_name}/*/*"],
+    }
+    scale = {
+        "Sid": "ScaleOwnNodeGroups",
+        "Effect": "Allow",
+        "Action": ["autoscaling:SetDesiredCapacity", "autoscaling:TerminateInstanceInAutoScalingGroup"],
+        "Resource": [f"arn:{partition}:autoscaling:{region}:{account}:autoScalingGroup:*:autoScalingGroupName/*"],
+        "Condition": {
+            "StringEquals": {
+                "aws:ResourceTag/eks:cluster-name": cluster_name,
+                f"aws:ResourceTag/k8s.io/cluster-autoscaler/{cluster_name}": "owned",
+            }
+        },
+    }
+    statements = [read, nodegroups, scale, *region_fence(region, ["autoscaling", "ec2", "eks"])]
+    return json.dumps({"Version": "2012-10-17", "Statement": statements}, sort_keys=True)
+
+
+def cluster_autoscaler_values(*, cluster_name: str, region: str, role_arn: str, image_tag: str) -> dict[str, Any]:
+    """Values of the cluster-autoscaler chart: auto-discovery of this cluster's ASGs, IRSA, hardened pod.
+
+    - ``autoDiscovery.clusterName``: the chart's default tags then select ASGs tagged
+      ``k8s.io/cluster-autoscaler/enabled`` and ``k8s.io/cluster-autoscaler/<cluster>``, which EKS puts on
+      every managed node group's ASG.
+    - ``awsRegion``: set explicitly; IMDS hop limit 1 keeps pods from discovering it.
+    - ``balance-similar-node-groups`` spreads scale-ups; ``least-waste`` picks the group wasting least
+      CPU/memory; ``skip-nodes-with-local-storage: false`` lets emptyDir pods (model caches) move on
+      scale-down.
+    """
+    return {
+        "cloudProvider": "aws",
+        "awsRegion": region,
+        "autoDiscovery": {"clusterName": cluster_name},
+        "image": {"repository": CLUSTER_AUTOSCALER_IMAGE, "tag": image_tag},
+        "rbac": {
+            "create": True,
+            "serviceAccount": {
+                "create": True,
+                "name": CLUSTER_AUTOSCALER_SERVICE_ACCOUNT,
+                "annotations": {"eks.amazonaws.com/role-arn": role_arn},
+            },
+        },
+        "extraArgs": {
+            "balance-similar-node-groups": True,
+            "expander": "least-waste",
+            "skip-nodes-with-local-storage": False,
+        },
+        "replicaCount": 1,
+        "securityContext": {**_POD_SECURITY, "runAsUser": 65534, "runAsGroup": 65534, "fsGroup": 65534},
+        "containerSecurityContext": dict(_CONTAINER_SECURITY),
+        "resources": _resources("100m", "300Mi", "500m", "600Mi"),
+        "nodeSelector": {POOL_LABEL: "system"},
+    }
+
+
+def device_plugin_values() -> dict[str, Any]:
+    """Values of the nvidia-device-plugin chart: a DaemonSet on the GPU pool only, tolerating its taint.
+
+    The plugin registers with the kubelet through a Unix socket under ``/var/lib/kubelet/device-plugins``
+    (a hostPath the chart mounts; the directory is root-owned on the node), so it cannot run as non-root:
+    root, but no privilege, no escalation, every capability dropped and RuntimeDefault seccomp. It runs in
+    kube-system (EKS system namespace, not under the platform's Pod Security ``restricted`` namespaces).
+    GPU feature discovery and NFD stay off: the pool's own ``mlops/pool=gpu`` label selects the nodes.
+    """
+    gpu_only = {"matchExpressions": [{"key": POOL_LABEL, "operator": "In", "values": ["gpu"]}]}
+    return {
+        "nodeSelector": {POOL_LABEL: "gpu"},
+        "affinity": {
+            "nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": [gpu_only]}}
+        },
+        "tolerations": [
+            {
+                "key": GPU_TAINT["key"],
+                "operator": "Equal",
+                "value": GPU_TAINT["value"],
+                "effect": _TAINT_EFFECTS[GPU_TAINT["effect"]],
+            }
+        ],
+        "podSecurityContext": {"seccompProfile": {"type": "RuntimeDefault"}},
+        "securityContext": {
+            "allowPrivilegeEscalation": False,
+            "capabilities": {"drop": ["ALL"]},
+            "privileged": False,
+        },
+        "resources": _resources("50m", "64Mi", "200m", "256Mi"),
+        "priorityClassName": "system-node-critical",
+        "failOnInitError": True,
+        "gfd": {"enabled": False},
+        "nfd": {"enabled": False},
+    }

@@ -66,6 +66,8 @@ class PlatformMocks(pulumi.runtime.Mocks):
         return physical, self._outputs(typ, name, inputs, physical, key)
 
     def _physical_id(self, typ: str, name: str, inputs: dict[str, Any], key: str) -> str:
+        if typ == "aws:eks/nodeGroup:NodeGroup":  # pulumi-aws ids a node group as <cluster>:<node group>
+            return f"{inputs.get('clusterName')}:{inputs.get('nodeGroupName') or name}"
         if typ in _ID_PREFIX:
             return _ID_PREFIX[typ] + _digest(key)
         for field in ("bucket", "name", "identifier", "clusterName", "workgroupName", "namespaceName"):
@@ -167,7 +169,12 @@ class PlatformMocks(pulumi.runtime.Mocks):
                 prefixListId="pl-" + _digest(key, 8),
             )
         elif typ == "aws:eks/nodeGroup:NodeGroup":
-            out.update(arn=f"arn:aws:eks:{region}:{account}:nodegroup/{physical}", status="ACTIVE")
+            out.update(
+                arn=f"arn:aws:eks:{region}:{account}:nodegroup/{physical.replace(':', '/')}/{_digest(key, 8)}",
+                status="ACTIVE",
+                # EKS names a managed node group's Auto Scaling group eks-<node group>-<uuid>.
+                resources=[{"autoscalingGroups": [{"name": f"eks-{physical.split(':')[-1]}-{_digest(key, 8)}"}]}],
+            )
         elif typ == "aws:athena/workgroup:Workgroup":
             out.update(arn=f"arn:aws:athena:{region}:{account}:workgroup/{physical}")
         elif typ == "aws:glue/catalogDatabase:CatalogDatabase":

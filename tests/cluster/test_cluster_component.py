@@ -144,8 +144,8 @@ def test_resource_counts_dev(dev: Built) -> None:
         CLUSTER: 1,
         "aws:cloudwatch/logGroup:LogGroup": 1,
         "aws:kms/key:Key": 2,
-        ROLE: 4,  # cluster, node, vpc-cni IRSA, EBS CSI IRSA
-        "aws:iam/rolePolicy:RolePolicy": 3,  # cluster KMS, vpc-cni fence, EBS CSI key use
+        ROLE: 5,  # cluster, node, vpc-cni IRSA, EBS CSI IRSA, cluster-autoscaler IRSA
+        "aws:iam/rolePolicy:RolePolicy": 4,  # cluster KMS, vpc-cni fence, EBS CSI key use, autoscaler
         ATTACHMENT: 5,
         "aws:iam/openIdConnectProvider:OpenIdConnectProvider": 1,
         ADDON: 5,
@@ -155,7 +155,7 @@ def test_resource_counts_dev(dev: Built) -> None:
         NAMESPACE: 5,  # serving, mlflow, airflow + cert-manager, kserve
         NETWORK_POLICY: 8,
         "kubernetes:storage.k8s.io/v1:StorageClass": 1,
-        RELEASE: 3,
+        RELEASE: 4,  # cert-manager, kserve-crd, kserve + cluster-autoscaler (the system pool scales 2..4)
     }
 
 
@@ -467,7 +467,7 @@ def test_default_storage_class_is_encrypted_with_the_node_key(dev: Built) -> Non
 def test_helm_releases_are_pinned_from_official_charts(dev: Built) -> None:
     kserve_config = dev.config.cluster.kserve
     releases = {r.inputs["name"]: r.inputs for r in dev.graph.by_type(RELEASE)}
-    assert set(releases) == {"cert-manager", "kserve-crd", "kserve"}
+    assert set(releases) == {"cert-manager", "kserve-crd", "kserve", "cluster-autoscaler"}
     cert = releases["cert-manager"]
     assert (cert["chart"], cert["version"]) == ("cert-manager", kserve_config.cert_manager_version)
     assert cert["repositoryOpts"] == {"repo": "https://charts.jetstack.io"}
@@ -493,8 +493,8 @@ def test_kserve_installs_after_cert_manager_crds_and_nodes(dev: Built) -> None:
     assert dev.urn(ADDON, "serving-coredns") in cert.dependencies
 
 
-def test_kserve_disabled_installs_no_charts(opened: Built) -> None:
-    assert opened.graph.by_type(RELEASE) == []
+def test_kserve_disabled_installs_no_serving_charts(opened: Built) -> None:
+    assert [r.inputs["name"] for r in opened.graph.by_type(RELEASE)] == ["cluster-autoscaler"]
     assert opened.graph.by_type(NETWORK_POLICY) == []
 
 
@@ -517,6 +517,7 @@ def test_serving_flows(dev: Built) -> None:
     ]
     (endpoints,) = [f for f in flows if isinstance(f.destination, AwsDestination)]
     assert endpoints.source == PREDICTORS
+    assert isinstance(endpoints.destination, AwsDestination)
     assert endpoints.destination.cidrs == ("10.40.0.0/16",)
     assert endpoints.port == 443
     assert {f.source.namespace for f in flows} == {"serving"}

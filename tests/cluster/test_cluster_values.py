@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import pytest
@@ -223,3 +224,193 @@ def test_system_network_policies_default_deny_then_only_dns_api_and_webhooks() -
     (webhook,) = by_name["system-allow-webhooks"]["ingress"]
     assert webhook == {"from": [{"ipBlock": {"cidr": "10.40.0.0/16"}}], "ports": [{"protocol": "TCP", "port": 9443}]}
     assert all(p["metadata"]["namespace"] == "kserve" for p in policies)
+
+
+# --- GPU device plugin and Cluster Autoscaler ------------------------------------------------------
+
+
+def pools(system: tuple[int, int], gpu: tuple[int, int] | None = None) -> ClusterConfig:
+    """A cluster config with the given (min, max) sizes; desired = min."""
+    sys_pool = NodePoolConfig(
+        instance_types=["m7i.large"], min_size=system[0], desired_size=system[0], max_size=system[1]
+    )
+    gpu_pool = (
+        None
+        if gpu is None
+        else NodePoolConfig(
+            instance_types=["g5.xlarge", "g5.2xlarge"], min_size=gpu[0], desired_size=gpu[0], max_size=gpu[1]
+        )
+    )
+    return ClusterConfig(system_pool=sys_pool, gpu_pool=gpu_pool)
+
+
+@pytest.mark.parametrize(
+    ("config", "expected"),
+    [
+        (pools((2, 2)), False),
+        (pools((2, 4)), True),
+        (pools((2, 2), (0, 4)), True),
+        (pools((3, 3), (1, 1)), False),
+    ],
+)
+def test_autoscaler_only_when_some_pool_can_change_size(config: ClusterConfig, expected: bool) -> None:
+    assert values.needs_autoscaler(config) is expected
+
+
+def test_autoscaler_release_pinned_for_every_supported_kubernetes_minor() -> None:
+    from components.config import SUPPORTED_KUBERNETES_VERSIONS
+
+    assert sorted(values.CLUSTER_AUTOSCALER_RELEASES) == sorted(SUPPORTED_KUBERNETES_VERSIONS)
+    for minor, (chart, tag) in values.CLUSTER_AUTOSCALER_RELEASES.items():
+        assert values.cluster_autoscaler_release(minor) == (chart, tag)
+        assert re.fullmatch(r"\d+\.\d+\.\d+", chart), chart
+        # The image's minor is the cluster's minor: the autoscaler supports only the version it was built for.
+        assert re.fullmatch(rf"v{re.escape(minor)}\.\d+", tag), (minor, tag)
+
+
+def test_autoscaler_release_rejects_an_unpinned_version_naming_the_key() -> None:
+    with pytest.raises(ValueError, match=r"mlops:cluster\.version '1\.29'.*allowed: \['1\.33', '1\.34', '1\.35'\]"):
+        values.cluster_autoscaler_release("1.29")
+
+
+def test_device_plugin_chart_is_pinned_to_an_exact_version() -> None:
+    assert values.NVIDIA_DEVICE_PLUGIN_REPO == "https://nvidia.github.io/k8s-device-plugin"
+    assert values.NVIDIA_DEVICE_PLUGIN_CHART == "nvidia-device-plugin"
+    assert re.fullmatch(r"\d+\.\d+\.\d+", values.NVIDIA_DEVICE_PLUGIN_VERSION)
+
+
+@pytest.mark.parametrize(
+    ("types", "expected"),
+    [
+        (["g5.xlarge", "g5.2xlarge"], 1),
+        (["g5.12xlarge", "g5.48xlarge"], 4),
+        (["p4d.24xlarge"], 8),
+        (["g5.xlarge", "x9.unknown"], None),
+        ([], None),
+    ],
+)
+def test_gpus_per_node_is_the_smallest_known_count(types: list[str], expected: int | None) -> None:
+    assert values.gpus_per_node(types) == expected
+
+
+def test_node_template_tags_advertise_the_gpu_pools_labels_taint_and_gpus() -> None:
+    (_, gpu) = values.node_pool_specs(pools((2, 4), (0, 4)))
+    assert values.node_template_tags(gpu, gpu=True) == {
+        "k8s.io/cluster-autoscaler/node-template/label/mlops/pool": "gpu",
+        "k8s.io/cluster-autoscaler/node-template/label/nvidia.com/gpu.present": "true",
+        "k8s.io/cluster-autoscaler/node-template/taint/nvidia.com/gpu": "true:NoSchedule",
+        "k8s.io/cluster-autoscaler/node-template/resources/nvidia.com/gpu": "1",
+    }
+
+
+def test_node_template_tags_omit_the_gpu_resource_for_unknown_types() -> None:
+    config = pools((2, 4), (0, 4))
+    assert config.gpu_pool is not None
+    odd = config.model_copy(
+        update={"gpu_pool": config.gpu_pool.model_copy(update={"instance_types": ["g5.xlarge", "g99.huge"]})}
+    )
+    (_, gpu) = values.node_pool_specs(odd)
+    tags = values.node_template_tags(gpu, gpu=True)
+    assert not any("/resources/" in key for key in tags)
+    assert tags["k8s.io/cluster-autoscaler/node-template/taint/nvidia.com/gpu"] == "true:NoSchedule"
+
+
+class _Group:
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+
+class _Resource:
+    def __init__(self, *names: str) -> None:
+        self.autoscaling_groups = [_Group(n) for n in names]
+
+
+def test_autoscaling_group_name_from_the_node_group_resources() -> None:
+    assert values.autoscaling_group_name([_Resource("eks-gpu-1234")]) == "eks-gpu-1234"
+    assert values.autoscaling_group_name([{"autoscaling_groups": [{"name": "eks-gpu-5678"}]}]) == "eks-gpu-5678"
+    assert values.autoscaling_group_name(None) is None
+    with pytest.raises(ValueError, match="no Auto Scaling group"):
+        values.autoscaling_group_name([_Resource()])
+
+
+def autoscaler_policy() -> dict[str, Any]:
+    doc: dict[str, Any] = json.loads(
+        values.cluster_autoscaler_policy(cluster_name="mlops-prod", region="eu-west-1", account=ACCOUNT)
+    )
+    return doc
+
+
+def test_autoscaler_policy_has_no_wildcard_action_and_no_write_on_star() -> None:
+    for statement in autoscaler_policy()["Statement"]:
+        actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+        if statement["Effect"] == "Allow":
+            assert "*" not in actions and not any(a.endswith(":*") for a in actions)
+            if statement["Resource"] == "*" or "*" in statement["Resource"]:
+                for action in actions:
+                    verb = action.split(":", 1)[1]
+                    assert verb.startswith(("Describe", "Get")), action
+
+
+def test_autoscaler_may_scale_only_this_clusters_node_groups() -> None:
+    statements = {s["Sid"]: s for s in autoscaler_policy()["Statement"]}
+    scale = statements["ScaleOwnNodeGroups"]
+    assert sorted(scale["Action"]) == [
+        "autoscaling:SetDesiredCapacity",
+        "autoscaling:TerminateInstanceInAutoScalingGroup",
+    ]
+    assert scale["Resource"] == [f"arn:aws:autoscaling:eu-west-1:{ACCOUNT}:autoScalingGroup:*:autoScalingGroupName/*"]
+    assert scale["Condition"] == {
+        "StringEquals": {
+            "aws:ResourceTag/eks:cluster-name": "mlops-prod",
+            "aws:ResourceTag/k8s.io/cluster-autoscaler/mlops-prod": "owned",
+        }
+    }
+    assert statements["DescribeOwnNodegroups"]["Resource"] == [
+        f"arn:aws:eks:eu-west-1:{ACCOUNT}:nodegroup/mlops-prod/*/*"
+    ]
+    fence = statements["StayInClusterRegion"]
+    assert fence["Effect"] == "Deny"
+    assert fence["Condition"] == {"StringNotEquals": {"aws:RequestedRegion": "eu-west-1"}}
+    # Every allowed action is one the autoscaler's AWS provider documents; nothing else.
+    allowed = {a for s in statements.values() if s["Effect"] == "Allow" for a in s["Action"]}
+    assert {a.split(":")[0] for a in allowed} == {"autoscaling", "ec2", "eks"}
+
+
+def test_autoscaler_policy_follows_the_partition() -> None:
+    doc = json.loads(values.cluster_autoscaler_policy(cluster_name="c", region="cn-north-1", account=ACCOUNT))
+    resources = [r for s in doc["Statement"] if isinstance(s["Resource"], list) for r in s["Resource"]]
+    assert resources and all(r.startswith("arn:aws-cn:") for r in resources)
+
+
+def test_autoscaler_values_discover_this_cluster_with_irsa_on_the_system_pool() -> None:
+    role = f"arn:aws:iam::{ACCOUNT}:role/ca"
+    v = values.cluster_autoscaler_values(
+        cluster_name="mlops-prod", region="eu-west-1", role_arn=role, image_tag="v1.34.2"
+    )
+    assert v["cloudProvider"] == "aws"
+    assert v["autoDiscovery"] == {"clusterName": "mlops-prod"}
+    assert v["awsRegion"] == "eu-west-1"
+    assert v["image"] == {"repository": "registry.k8s.io/autoscaling/cluster-autoscaler", "tag": "v1.34.2"}
+    sa = v["rbac"]["serviceAccount"]
+    assert sa["name"] == "cluster-autoscaler"
+    assert sa["annotations"] == {"eks.amazonaws.com/role-arn": role}
+    assert v["nodeSelector"] == {"mlops/pool": "system"}
+    assert v["securityContext"]["runAsNonRoot"] is True and v["securityContext"]["runAsUser"] != 0
+    assert v["containerSecurityContext"]["readOnlyRootFilesystem"] is True
+    assert v["containerSecurityContext"]["capabilities"] == {"drop": ["ALL"]}
+    assert v["resources"]["limits"] == {"cpu": "500m", "memory": "600Mi"}
+
+
+def test_device_plugin_values_run_only_on_the_gpu_pool_tolerating_its_taint() -> None:
+    v = values.device_plugin_values()
+    assert v["nodeSelector"] == {"mlops/pool": "gpu"}
+    (term,) = v["affinity"]["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]["nodeSelectorTerms"]
+    assert term == {"matchExpressions": [{"key": "mlops/pool", "operator": "In", "values": ["gpu"]}]}
+    assert v["tolerations"] == [{"key": "nvidia.com/gpu", "operator": "Equal", "value": "true", "effect": "NoSchedule"}]
+    assert v["resources"]["limits"] == {"cpu": "200m", "memory": "256Mi"}
+    context = v["securityContext"]
+    assert context["privileged"] is False and context["allowPrivilegeEscalation"] is False
+    assert context["capabilities"] == {"drop": ["ALL"]}
+    # Root is required (kubelet socket dir); nothing claims otherwise, and no image override: the chart pins it.
+    assert walk(v, "runAsNonRoot") == [] and walk(v, "image") == []
+    assert v["gfd"] == {"enabled": False} and v["nfd"] == {"enabled": False}
