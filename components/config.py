@@ -36,7 +36,8 @@ LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 
                       2922, 3288, 3653)  # fmt: skip
 
 _DNS_LABEL = re.compile(r"^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$")
-_DURATION = re.compile(r"^(\d+)([mhd])$")
+_DURATION = re.compile(r"(\d+)([smhdw])")
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
 
 class ConfigError(Exception):
@@ -474,12 +475,12 @@ class OrchestratorConfig(_Section):
 
 
 def parse_duration(text: str) -> timedelta:
-    """Parse a TTL such as ``30m``, ``8h`` or ``3d``."""
-    match = _DURATION.match(text.strip())
-    if not match:
-        raise ValueError(f"{text!r} is not a duration; use <number><m|h|d>, e.g. 8h")
-    amount, unit = int(match.group(1)), match.group(2)
-    delta = {"m": timedelta(minutes=amount), "h": timedelta(hours=amount), "d": timedelta(days=amount)}[unit]
+    """Parse a TTL such as ``30m``, ``8h``, ``3d`` or ``1h30m`` (units s, m, h, d, w; the grammar
+    `mlopsctl phoenix` accepts), between 10 minutes and 14 days."""
+    compact = text.strip().lower()
+    if not compact or _DURATION.sub("", compact):
+        raise ValueError(f"{text!r} is not a duration; use e.g. 8h, 90m, 2d or 1h30m")
+    delta = timedelta(seconds=sum(int(n) * _UNIT_SECONDS[unit] for n, unit in _DURATION.findall(compact)))
     if not timedelta(minutes=10) <= delta <= timedelta(days=14):
         raise ValueError(f"{text!r} is outside 10m..14d")
     return delta
@@ -725,8 +726,3 @@ def _model_at(loc: list[str]) -> type[BaseModel] | None:
             return None
         model = nested
     return model
-
-
-def expiry_from_ttl(ttl: str, now: datetime) -> str:
-    """The ``mlops:expires-at`` value for a stack brought up at ``now`` with ``ttl``."""
-    return (now.astimezone(UTC) + parse_duration(ttl)).strftime("%Y-%m-%dT%H:%M:%SZ")

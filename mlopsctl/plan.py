@@ -61,18 +61,6 @@ def dumps(plan: dict[str, Any]) -> str:
     return json.dumps(plan, indent=2, ensure_ascii=False) + "\n"
 
 
-def component_of(graph: Graph, resource: Registration) -> Registration | None:
-    """The top-most component (non-custom ancestor directly under the stack) a resource belongs to."""
-    by_urn = {r.urn: r for r in graph.resources}
-    current: Registration | None = resource
-    top: Registration | None = None
-    while current is not None:
-        if not current.custom:
-            top = current
-        current = by_urn.get(current.parent) if current.parent else None
-    return top
-
-
 def components(graph: Graph) -> list[Registration]:
     """Component resources (ComponentResources), sorted by URN."""
     return [r for r in graph.resources if not r.custom]
