@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import pulumi
-from google.protobuf import struct_pb2
+from google.protobuf import json_format, struct_pb2
 from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import resource as runtime_resource
 from pulumi.runtime import rpc, settings
@@ -32,7 +32,7 @@ from pulumi.runtime.sync_await import _sync_await
 
 from components.config import ConfigError, read_stack_values
 from mlopsctl.mocks import PlatformMocks
-from mlopsctl.wire import SECRET_MARK, struct_to_plain
+from mlopsctl.wire import SECRET_MARK, mask, struct_to_plain
 
 PROJECT = "mlops-platform"
 ROOT_TYPE = "pulumi:pulumi:Stack"
@@ -61,6 +61,8 @@ class Registration:
     """Masked plain JSON: secrets "[secret]", unknowns "[unknown]", resource references as URNs."""
     wire: struct_pb2.Struct = field(repr=False, compare=False)
     """The raw inputs Struct (for feeding policies exactly as the real analyzer does)."""
+    wire_json: dict[str, Any] = field(repr=False, compare=False)
+    """``wire`` as JSON (signature-tagged secrets, references and unknowns unmasked), converted once."""
 
 
 @dataclass(frozen=True)
@@ -117,7 +119,8 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
         if urn in self.registrations:
             raise DuplicateUrnError(f"Duplicate resource URN '{urn}'; try giving it a unique name")
         parent = request.parent or None
-        inputs = struct_to_plain(request.object)
+        wire_json = json_format.MessageToDict(request.object)
+        inputs = mask(wire_json)
         self.registrations[urn] = Registration(
             urn=urn,
             type=request.type,
@@ -136,6 +139,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
             retain_on_delete=bool(request.retainOnDelete),
             inputs=inputs,
             wire=request.object,
+            wire_json=wire_json,
         )
         # The response echoes the wire inputs (secrets stay secret) plus the mock's computed outputs,
         # built directly instead of through the mock monitor's deserialize/serialize round trip.

@@ -3,7 +3,8 @@
 Rules are fed the way ``pulumi_policy``'s analyzer server feeds them (``_PolicyAnalyzerServicer``
 in ``pulumi_policy/policy.py``):
 
-* props = ``pulumi_policy.deserialize.deserialize_properties(MessageToDict(wire))`` wrapped in
+* props = ``pulumi_policy.deserialize.deserialize_properties(MessageToDict(wire))`` (the engine
+  converts each Struct once: ``Registration.wire_json``) wrapped in
   ``pulumi_policy.proxy.unknown_checking_proxy``; before that, the wire is reduced to what the
   engine sends analyzers (resource references become the referenced id, or URN for components;
   output values become their value or an unknown), since the engine marshals analyzer inputs
@@ -32,7 +33,6 @@ from functools import partial
 from inspect import isawaitable
 from typing import Any
 
-from google.protobuf import json_format
 from pulumi_policy import (
     PolicyCustomTimeouts,
     PolicyProviderResource,
@@ -312,7 +312,7 @@ class _AnalyzerInputs:
     def props(self, registration: Registration) -> Mapping[str, Any]:
         cached = self._props.get(registration.urn)
         if cached is None:
-            wire = _engine_view(json_format.MessageToDict(registration.wire))
+            wire = _engine_view(registration.wire_json)
             cached = unknown_checking_proxy(deserialize_properties(wire))
             self._props[registration.urn] = cached
         return cached

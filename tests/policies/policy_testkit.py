@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any
 
-from google.protobuf import struct_pb2
+from google.protobuf import json_format, struct_pb2
 
 from mlopsctl.engine import Graph, Registration
 from mlopsctl.policy import PolicyReport, Violation, evaluate
@@ -70,6 +70,7 @@ def reg(
         retain_on_delete=False,
         inputs=dict(inputs or {}),
         wire=wire,
+        wire_json=json_format.MessageToDict(wire),
     )
 
 
