@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from components.config import ClusterConfig, NodePoolConfig
-from components.iam import partition_of
+from components.iam import key_administration, logs_use_key, partition_of
 
 # --- Constants the component and its tests share ----------------------------------------------------
 
@@ -170,17 +170,6 @@ def tag_specifications(tags: Mapping[str, str]) -> list[dict[str, Any]]:
 # --- KMS key policies ------------------------------------------------------------------------------
 
 
-def _root_statement(partition: str, account: str) -> dict[str, Any]:
-    # The default key policy: the account administers the key and IAM policies may grant its use.
-    return {
-        "Sid": "AccountAdministersKey",
-        "Effect": "Allow",
-        "Principal": {"AWS": f"arn:{partition}:iam::{account}:root"},
-        "Action": "kms:*",
-        "Resource": "*",
-    }
-
-
 def cluster_key_policy(*, partition: str, account: str, region: str, log_group: str) -> str:
     """Key policy of the cluster key (secrets envelope encryption and control-plane logs).
 
@@ -188,16 +177,15 @@ def cluster_key_policy(*, partition: str, account: str, region: str, log_group: 
     https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/encrypt-log-data-kms.html); EKS uses it
     through the cluster role's IAM policy.
     """
-    log_group_arn = f"arn:{partition}:logs:{region}:{account}:log-group:{log_group}"
-    logs = {
-        "Sid": "ControlPlaneLogGroupOnly",
-        "Effect": "Allow",
-        "Principal": {"Service": f"logs.{region}.amazonaws.com"},
-        "Action": ["kms:Decrypt*", "kms:Describe*", "kms:Encrypt*", "kms:GenerateDataKey*", "kms:ReEncrypt*"],
-        "Resource": "*",
-        "Condition": {"ArnEquals": {"kms:EncryptionContext:aws:logs:arn": log_group_arn}},
-    }
-    return json.dumps({"Version": "2012-10-17", "Statement": [_root_statement(partition, account), logs]})
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                key_administration(account, partition=partition),
+                logs_use_key(account, region, log_group, sid="ControlPlaneLogGroupOnly"),
+            ],
+        }
+    )
 
 
 def node_key_policy(*, partition: str, account: str) -> str:
@@ -223,7 +211,9 @@ def node_key_policy(*, partition: str, account: str) -> str:
         "Resource": "*",
         "Condition": {"Bool": {"kms:GrantIsForAWSResource": "true"}},
     }
-    return json.dumps({"Version": "2012-10-17", "Statement": [_root_statement(partition, account), use, grant]})
+    return json.dumps(
+        {"Version": "2012-10-17", "Statement": [key_administration(account, partition=partition), use, grant]}
+    )
 
 
 def region_fence(region: str, services: Sequence[str], *, sid: str = "StayInClusterRegion") -> list[dict[str, Any]]:

@@ -61,6 +61,35 @@ def secret_read(secret_arns: Iterable[str], *, sid: str = "ReadSecret") -> list[
     ]
 
 
+def key_administration(account_id: str, *, partition: str, sid: str = "AccountAdministersKey") -> Statement:
+    """The default key-policy statement: the account administers the key, and IAM policies may grant its use
+    (the account can never lock itself out of the key)."""
+    return {
+        "Sid": sid,
+        "Effect": "Allow",
+        "Principal": {"AWS": f"arn:{partition}:iam::{account_id}:root"},
+        "Action": "kms:*",
+        "Resource": "*",
+    }
+
+
+def logs_use_key(account_id: str, region: str, log_groups: str, *, sid: str) -> Statement:
+    """Key-policy statement letting CloudWatch Logs use the key for the named log group(s) only.
+
+    ``log_groups`` is a log-group name, or a name pattern with ``*``; the encryption-context condition
+    is the one AWS documents (https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/encrypt-log-data-kms.html).
+    """
+    arn = f"arn:{partition_of(region)}:logs:{region}:{account_id}:log-group:{log_groups}"
+    return {
+        "Sid": sid,
+        "Effect": "Allow",
+        "Principal": {"Service": f"logs.{region}.amazonaws.com"},
+        "Action": ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
+        "Resource": "*",
+        "Condition": {("ArnLike" if "*" in log_groups else "ArnEquals"): {"kms:EncryptionContext:aws:logs:arn": arn}},
+    }
+
+
 def document(*statement_groups: Iterable[Statement]) -> str:
     """A policy document (JSON text) from groups of statements."""
     statements = [s for group in statement_groups for s in group]

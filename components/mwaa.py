@@ -23,7 +23,7 @@ import pulumi_aws as aws
 from components.artifact_bucket import ArtifactBucket, ArtifactBucketArgs, default_bucket_name
 from components.config import MWAA_DEFAULT_LOG_LEVELS, MwaaConfig
 from components.flows import AwsDestination
-from components.iam import document, kms_use, s3_access
+from components.iam import document, key_administration, kms_use, logs_use_key, partition_of, s3_access
 
 DAGS_PREFIX = "dags"
 """Prefix of the DAG bucket MWAA reads DAGs from."""
@@ -180,25 +180,8 @@ def key_policy(account_id: str, region: str, name: str) -> str:
     log groups only (MWAA encrypts its logs with it)."""
     return document(
         [
-            {
-                "Sid": "AccountAdministers",
-                "Effect": "Allow",
-                "Principal": {"AWS": f"arn:aws:iam::{account_id}:root"},
-                "Action": "kms:*",
-                "Resource": "*",
-            },
-            {
-                "Sid": "CloudWatchLogsForThisEnvironment",
-                "Effect": "Allow",
-                "Principal": {"Service": f"logs.{region}.amazonaws.com"},
-                "Action": ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
-                "Resource": "*",
-                "Condition": {
-                    "ArnLike": {
-                        "kms:EncryptionContext:aws:logs:arn": f"arn:aws:logs:{region}:{account_id}:log-group:airflow-{name}-*"
-                    }
-                },
-            },
+            key_administration(account_id, partition=partition_of(region), sid="AccountAdministers"),
+            logs_use_key(account_id, region, f"airflow-{name}-*", sid="CloudWatchLogsForThisEnvironment"),
         ]
     )
 

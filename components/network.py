@@ -21,7 +21,7 @@ import pulumi_aws as aws
 
 from components.config import NetworkConfig
 from components.flows import AwsDestination
-from components.iam import partition_of
+from components.iam import key_administration, logs_use_key, partition_of
 
 MAX_AZS = 3
 """Subnet slots reserved per tier: CIDRs never move when az_count grows to this."""
@@ -145,31 +145,10 @@ def flow_log_key_policy(account_id: str, region: str, log_group_name: str) -> st
 
     https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/encrypt-log-data-kms.html
     """
-    partition = partition_of(region)
     return _policy(
         [
-            {
-                # The default key policy: delegate to IAM so the account never locks itself out of the key.
-                "Sid": "AccountAdministersThroughIam",
-                "Effect": "Allow",
-                "Principal": {"AWS": f"arn:{partition}:iam::{account_id}:root"},
-                "Action": "kms:*",
-                "Resource": "*",
-            },
-            {
-                "Sid": "CloudWatchLogsForFlowLogGroup",
-                "Effect": "Allow",
-                "Principal": {"Service": f"logs.{region}.amazonaws.com"},
-                "Action": ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
-                "Resource": "*",
-                "Condition": {
-                    "ArnEquals": {
-                        "kms:EncryptionContext:aws:logs:arn": (
-                            f"arn:{partition}:logs:{region}:{account_id}:log-group:{log_group_name}"
-                        )
-                    }
-                },
-            },
+            key_administration(account_id, partition=partition_of(region), sid="AccountAdministersThroughIam"),
+            logs_use_key(account_id, region, log_group_name, sid="CloudWatchLogsForFlowLogGroup"),
         ]
     )
 
