@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -12,6 +11,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
+from document_checks import walk
 from jsonschema import Draft7Validator
 
 from components.config import OrchestratorConfig, PlatformConfig, load_stack_file
@@ -127,16 +127,6 @@ def orchestrator_program(config: OrchestratorConfig, capture: dict[str, Any], **
     return program
 
 
-def walk(value: Any, path: str = "") -> Iterator[tuple[str, Any]]:
-    yield path, value
-    if isinstance(value, dict):
-        for key, item in value.items():
-            yield from walk(item, f"{path}.{key}" if path else str(key))
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            yield from walk(item, f"{path}[{index}]")
-
-
 def plain_secrets(inputs: Any) -> list[str]:
     """Password-like keys holding a literal (not "[secret]", not a template), and URIs with a literal login."""
     findings = []
@@ -150,22 +140,3 @@ def plain_secrets(inputs: Any) -> list[str]:
         if _URI_WITH_LOGIN.search(value):
             findings.append(f"{path}: URI with a literal login")
     return findings
-
-
-def statements(policy: str) -> list[dict[str, Any]]:
-    parsed: dict[str, Any] = json.loads(policy)
-    return list(parsed["Statement"])
-
-
-def wildcard_problems(policy: str, *, allowed_star: frozenset[str] = frozenset()) -> list[str]:
-    """``*``/``service:*`` actions, and Allow on resource ``*`` unless every action is in ``allowed_star``."""
-    problems = []
-    for statement in statements(policy):
-        actions = statement.get("Action", [])
-        actions = [actions] if isinstance(actions, str) else actions
-        resources = statement.get("Resource", [])
-        resources = [resources] if isinstance(resources, str) else resources
-        problems += [f"{statement.get('Sid')}: {a}" for a in actions if a == "*" or a.endswith(":*")]
-        if statement["Effect"] == "Allow" and "*" in resources and not set(actions) <= allowed_star:
-            problems.append(f"{statement.get('Sid')}: resource * for {actions}")
-    return problems

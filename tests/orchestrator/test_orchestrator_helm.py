@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 import pytest
+from document_checks import statements, wildcard_problems
 from orchestrator_helpers import (
     ACCOUNT,
     ARTIFACTS,
@@ -17,8 +18,6 @@ from orchestrator_helpers import (
     plain_secrets,
     schema_errors,
     stack_config,
-    statements,
-    wildcard_problems,
 )
 
 from components import airflow_values as av

@@ -6,16 +6,8 @@ import json
 from typing import Any
 
 import pytest
-from orchestrator_helpers import (
-    ACCOUNT,
-    LAKE_KEY,
-    ZONES,
-    orchestrator_program,
-    plain_secrets,
-    stack_config,
-    statements,
-    wildcard_problems,
-)
+from document_checks import statements, wildcard_problems
+from orchestrator_helpers import ACCOUNT, LAKE_KEY, ZONES, orchestrator_program, plain_secrets, stack_config
 
 from components.config import MwaaConfig
 from components.mwaa import (

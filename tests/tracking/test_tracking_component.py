@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 import pytest
+from document_checks import statements, wildcard_problems
 from tracking_helpers import (
     ACCOUNT,
     LAKE_BUCKET,
@@ -16,9 +17,7 @@ from tracking_helpers import (
     secret_findings,
     secret_findings_in,
     stack_config,
-    statements,
     tracking_program,
-    wildcard_problems,
 )
 
 from components import tracking_spec as spec

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import kubernetes_validate
 import pytest
-from tracking_helpers import statements, wildcard_problems
+from document_checks import statements, wildcard_problems
 
 from components.secrets_operator import (
     RemoteValue,

@@ -10,7 +10,8 @@ from typing import Any
 
 import kubernetes_validate
 import pytest
-from tracking_helpers import ENDPOINTS, PREDICTORS, statements, wildcard_problems
+from document_checks import statements, wildcard_problems
+from tracking_helpers import ENDPOINTS, PREDICTORS
 
 from components import tracking_spec as spec
 from components.flows import AwsDestination

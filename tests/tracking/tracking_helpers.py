@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import json
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
+from document_checks import walk
 
 from components.config import PlatformConfig, load_stack_file
 from components.flows import AwsDestination, Workload
@@ -111,40 +111,6 @@ def one(graph: Graph, type_: str, name: str | None = None) -> Registration:
     found = [r for r in graph.by_type(type_) if name is None or r.name == name]
     assert len(found) == 1, f"expected one {type_} {name or ''}, found {[r.name for r in found]}"
     return found[0]
-
-
-def statements(policy: str) -> list[dict[str, Any]]:
-    """Statements of a policy document (JSON text)."""
-    parsed: dict[str, Any] = json.loads(policy)
-    return list(parsed["Statement"])
-
-
-def wildcard_problems(policy: str, *, allowed_star: frozenset[str] = frozenset()) -> list[str]:
-    """Actions that are ``*`` or ``service:*``, and Allow statements on a bare ``*`` resource
-    (unless every action is in ``allowed_star``)."""
-    problems = []
-    for statement in statements(policy):
-        actions = statement.get("Action", [])
-        actions = [actions] if isinstance(actions, str) else actions
-        resources = statement.get("Resource", [])
-        resources = [resources] if isinstance(resources, str) else resources
-        for action in actions:
-            if action == "*" or action.endswith(":*"):
-                problems.append(f"{statement.get('Sid')}: action {action}")
-        if statement["Effect"] == "Allow" and "*" in resources and not set(actions) <= allowed_star:
-            problems.append(f"{statement.get('Sid')}: resource * for {actions}")
-    return problems
-
-
-def walk(value: Any, path: str = "") -> Iterator[tuple[str, Any]]:
-    """Every (path, leaf-or-node) of a nested JSON value."""
-    yield path, value
-    if isinstance(value, dict):
-        for key, item in value.items():
-            yield from walk(item, f"{path}.{key}" if path else str(key))
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            yield from walk(item, f"{path}[{index}]")
 
 
 def secret_findings(graph: Graph) -> list[str]:
