@@ -35,6 +35,22 @@ PLATFORM_NAMESPACES = ("serving", "mlflow", "airflow", "notebooks", "monitoring"
 LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557,
                       2922, 3288, 3653)  # fmt: skip
 
+REGION_PATTERN = r"^[a-z]{2}(-gov)?-[a-z]+-\d$"
+"""An AWS region name (``aws:region``); components validating a region argument use it too."""
+ENVIRONMENT_PATTERN = r"^[a-z][a-z0-9-]{1,20}$"
+"""An environment name (``mlops:environment``): the first part of resource names."""
+
+
+def validate_placement(environment: str, region: str, account_id: object) -> None:
+    """Reject a component argument set whose environment, region or (plain) account id is malformed."""
+    if not re.match(ENVIRONMENT_PATTERN, environment):
+        raise ValueError(f"environment {environment!r} must match {ENVIRONMENT_PATTERN}")
+    if not re.match(REGION_PATTERN, region):
+        raise ValueError(f"region {region!r} is not an AWS region (e.g. eu-west-1)")
+    if isinstance(account_id, str) and not re.fullmatch(r"\d{12}", account_id):
+        raise ValueError(f"account_id {account_id!r} is not a 12-digit AWS account id")
+
+
 _DNS_LABEL = re.compile(r"^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$")
 _DURATION = re.compile(r"(\d+)([smhdw])")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
@@ -549,9 +565,9 @@ class PlatformConfig(_Section):
 
     stack: str
     """Stack name (not a config key: given by the engine)."""
-    region: str = Field(pattern=r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
+    region: str = Field(pattern=REGION_PATTERN)
     """AWS region, from `aws:region`."""
-    environment: str = Field(pattern=r"^[a-z][a-z0-9-]{1,20}$")
+    environment: str = Field(pattern=ENVIRONMENT_PATTERN)
     """Environment name used in resource names and tags (dev, prod, pr-42)."""
     owner: str = Field(min_length=1)
     """Owning team or person: the `owner` tag."""

@@ -20,7 +20,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.bucket_controls import bucket_controls
-from components.config import LakeConfig, LifecycleConfig
+from components.config import LakeConfig, LifecycleConfig, validate_placement
 from components.iam import Statement, assume_role_policy, document
 from components.lake_access import ZoneGrant, access_document, key_policy, zone_statements
 
@@ -34,8 +34,6 @@ ATHENA_RESULTS = "athena-results"
 """Role name of the Athena query-results bucket."""
 
 _MAX_BUCKET_NAME = 63
-_ENVIRONMENT = re.compile(r"^[a-z][a-z0-9-]{1,20}$")
-_REGION = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
 # S3 reserves these prefixes and suffixes for its own naming schemes (bucketnamingrules.html).
 _RESERVED_PREFIXES = ("xn--", "sthree-", "amzn-s3-demo-")
 _RESERVED_SUFFIXES = ("-s3alias", "--ol-s3", "--x-s3", "--table-s3", ".mrap")
@@ -192,12 +190,7 @@ def log_bucket_policy(log_bucket_arn: str, source_bucket_arns: Sequence[str], ac
 
 def validate_args(args: DataLakeArgs) -> None:
     """Reject impossible plain values before any resource is created."""
-    if not _ENVIRONMENT.match(args.environment):
-        raise ValueError(f"environment {args.environment!r} must match {_ENVIRONMENT.pattern}")
-    if not _REGION.match(args.region):
-        raise ValueError(f"region {args.region!r} is not an AWS region (e.g. eu-west-1)")
-    if isinstance(args.account_id, str) and not re.fullmatch(r"\d{12}", args.account_id):
-        raise ValueError(f"account_id {args.account_id!r} is not a 12-digit AWS account id")
+    validate_placement(args.environment, args.region, args.account_id)
     if not args.config.zones:
         raise ValueError("mlops:lake.zones must name at least one zone")
     # Names are checked with a placeholder account id: the real one may be an output.

@@ -10,7 +10,6 @@ has no ingress rule of its own: the zero-trust flow graph adds one per declared 
 from __future__ import annotations
 
 import ipaddress
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -18,7 +17,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from components.config import WarehouseConfig
+from components.config import WarehouseConfig, validate_placement
 from components.flows import AwsDestination
 from components.lake_access import key_policy
 
@@ -33,9 +32,6 @@ LOG_EXPORTS = ("connectionlog", "useractivitylog", "userlog")
 
 DATABASE = "analytics"
 """Name of the first database in the namespace."""
-
-_ENVIRONMENT = re.compile(r"^[a-z][a-z0-9-]{1,20}$")
-_REGION = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -66,12 +62,7 @@ class WarehouseArgs:
 
 def validate_args(args: WarehouseArgs) -> None:
     """Reject impossible plain values before any resource is created."""
-    if not _ENVIRONMENT.match(args.environment):
-        raise ValueError(f"environment {args.environment!r} must match {_ENVIRONMENT.pattern}")
-    if not _REGION.match(args.region):
-        raise ValueError(f"region {args.region!r} is not an AWS region (e.g. eu-west-1)")
-    if isinstance(args.account_id, str) and not re.fullmatch(r"\d{12}", args.account_id):
-        raise ValueError(f"account_id {args.account_id!r} is not a 12-digit AWS account id")
+    validate_placement(args.environment, args.region, args.account_id)
     if not args.subnet_cidrs:
         raise ValueError("subnet_cidrs must list the CIDR blocks of the warehouse's private subnets")
     for cidr in args.subnet_cidrs:
