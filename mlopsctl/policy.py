@@ -46,16 +46,12 @@ from pulumi_policy.policy import _NotApplicableError
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError, unknown_checking_proxy
 
 from mlopsctl.engine import Graph, Registration
+from mlopsctl.wire import OUTPUT_SIG, RESOURCE_SIG, SECRET_SIG, SIG_KEY
 from policies.exemptions import CODE_EXEMPTIONS
 from policies.mlops.context import build_context, use_context
 from policies.mlops.exemption import Exemption, sorted_exemptions
 from policies.mlops.pack import PACK_NAME, RULES
 from policies.mlops.rule import Level, Rule, RuleMeta
-
-SIG_KEY = "4dabf18193072939515e22adb298388d"
-SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
-RESOURCE_SIG = "5cf8f73096256a8f31e491e813e4eb8e"
-OUTPUT_SIG = "d0e6a833031e9bbcd3f4e8bde6ca49a4"
 
 LEVELS = ("advisory", "mandatory", "remediate", "disabled")
 

@@ -11,10 +11,12 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-SECRET = "[secret]"
+from mlopsctl.wire import SECRET_MARK, UNKNOWN_MARK
+
+SECRET = SECRET_MARK
 """How plans and `pulumi preview --json` mask a secret value; the only form a secret ever takes here."""
 
-UNKNOWN = "[unknown]"
+UNKNOWN = UNKNOWN_MARK
 """An input whose value is known only after apply (plans write it this way; previews are normalized to it)."""
 
 

@@ -12,14 +12,11 @@ import re
 from typing import Any
 
 from mlopsctl.diff.model import SECRET, UNKNOWN
+from mlopsctl.wire import SECRET_SIG, SIG_KEY
+from mlopsctl.wire import UNKNOWN as UNKNOWN_SENTINEL
 
-# Pulumi's secret signature (sdk/go/common/resource/sig/sig.go): {"4dabf18193072939515e22adb298388d":
-# "1b47061264138c4ac30d75fd1eb44270", "value": ...} is how a secret travels on the wire and in state.
-SIG_KEY = "4dabf18193072939515e22adb298388d"
-SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
-
-# The engine's marker for values unknown during preview (sdk/go/common/resource/plugin/rpc.go).
-UNKNOWN_SENTINEL = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
+# A secret travels on the wire and in state as {SIG_KEY: SECRET_SIG, "value": ...}
+# (sdk/go/common/resource/sig/sig.go); UNKNOWN_SENTINEL is the engine's value unknown during preview.
 
 # Keys whose string values are credentials by name (matched on the whole key, case-insensitively).
 # References to secrets (`...Arn`, `...Id`, `...Name`) do not match: they end differently.
