@@ -490,13 +490,22 @@ class OrchestratorConfig(_Section):
         return value
 
 
-def parse_duration(text: str) -> timedelta:
-    """Parse a TTL such as ``30m``, ``8h``, ``3d`` or ``1h30m`` (units s, m, h, d, w; the grammar
-    `mlopsctl phoenix` accepts), between 10 minutes and 14 days."""
+def duration(text: str) -> timedelta | None:
+    """A duration such as ``8h``, ``90m``, ``2d`` or ``1h30m`` (units s, m, h, d, w), or None when malformed.
+
+    The one grammar for TTLs: the stack config and ``mlopsctl phoenix --ttl`` both read it.
+    """
     compact = text.strip().lower()
     if not compact or _DURATION.sub("", compact):
+        return None
+    return timedelta(seconds=sum(int(n) * _UNIT_SECONDS[unit] for n, unit in _DURATION.findall(compact)))
+
+
+def parse_duration(text: str) -> timedelta:
+    """Parse a stack TTL (see :func:`duration`), between 10 minutes and 14 days."""
+    delta = duration(text)
+    if delta is None:
         raise ValueError(f"{text!r} is not a duration; use e.g. 8h, 90m, 2d or 1h30m")
-    delta = timedelta(seconds=sum(int(n) * _UNIT_SECONDS[unit] for n, unit in _DURATION.findall(compact)))
     if not timedelta(minutes=10) <= delta <= timedelta(days=14):
         raise ValueError(f"{text!r} is outside 10m..14d")
     return delta

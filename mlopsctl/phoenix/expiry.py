@@ -7,18 +7,16 @@ kept, with the reason recorded for the report.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+
+from components.config import duration
 
 PHOENIX_TAG = "mlops:phoenix"
 EXPIRES_TAG = "mlops:expires-at"
 ENVIRONMENT_TAG = "mlops:environment"
 OWNER_TAG = "mlops:owner"
-
-_DURATION_PART = re.compile(r"(\d+)([smhdw])")
-_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
 
 class ExpiryError(ValueError):
@@ -30,13 +28,12 @@ def parse_duration(text: str) -> timedelta:
 
     Raises ExpiryError for empty, zero, negative or malformed input.
     """
-    compact = text.strip().lower()
-    if not compact or _DURATION_PART.sub("", compact) != "":
+    delta = duration(text)
+    if delta is None:
         raise ExpiryError(f"invalid duration {text!r}: expected e.g. 8h, 90m, 2d or 1h30m (units s, m, h, d, w)")
-    seconds = sum(int(n) * _UNIT_SECONDS[unit] for n, unit in _DURATION_PART.findall(compact))
-    if seconds <= 0:
+    if delta <= timedelta(0):
         raise ExpiryError(f"invalid duration {text!r}: must be longer than zero")
-    return timedelta(seconds=seconds)
+    return delta
 
 
 def parse_timestamp(text: str) -> datetime:
