@@ -30,8 +30,8 @@ _ID_PREFIX = {
     "aws:ec2/launchTemplate:LaunchTemplate": "lt-",
     "aws:ec2/flowLog:FlowLog": "fl-",
     "aws:ec2/networkAcl:NetworkAcl": "acl-",
-    "aws:ec2/vpcSecurityGroupIngressRule:VpcSecurityGroupIngressRule": "sgr-",
-    "aws:ec2/vpcSecurityGroupEgressRule:VpcSecurityGroupEgressRule": "sgr-",
+    "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": "sgr-",
+    "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule": "sgr-",
     "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup": "sg-",
 }
 
