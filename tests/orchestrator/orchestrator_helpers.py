@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 from functools import cache
 from pathlib import Path
@@ -11,6 +10,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
+import upstream_schemas
 from document_checks import walk
 from jsonschema import Draft7Validator
 
@@ -21,7 +21,7 @@ from components.orchestrator import Orchestrator, OrchestratorArgs
 from components.secrets_operator import SecretsOperator, SecretsOperatorArgs
 
 ROOT = Path(__file__).resolve().parents[2]
-SCHEMA = ROOT.parent / "shared" / "schemas" / "airflow-chart-values.schema.json"
+AIRFLOW_SCHEMA = "airflow-chart-values.schema.json"
 REGION = "eu-west-1"
 ACCOUNT = "123456789012"
 PEM = "-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIUOffline\n-----END CERTIFICATE-----\n"
@@ -48,8 +48,8 @@ _URI_WITH_LOGIN = re.compile(r"[a-z+]+://[^/\s:@{}]+:([^@\s{}$]+)@")
 
 @cache
 def chart_validator() -> Draft7Validator:
-    """The Airflow chart's own values schema (shared/schemas), parsed once per test session."""
-    schema = json.loads(SCHEMA.read_text(encoding="utf-8"))
+    """The Airflow chart's own values schema (see tests/upstream_schemas.py), parsed once per test session."""
+    schema = upstream_schemas.load(AIRFLOW_SCHEMA)
     Draft7Validator.check_schema(schema)
     return Draft7Validator(schema)
 

@@ -8,7 +8,8 @@ import json
 from typing import Any
 
 import pytest
-from orchestrator_helpers import ROLE_ARNS, SCHEMA, plain_secrets, schema_errors
+import upstream_schemas
+from orchestrator_helpers import AIRFLOW_SCHEMA, ROLE_ARNS, plain_secrets, schema_errors
 
 from components import airflow_values as av
 from components.config import GitDagsConfig, OrchestratorConfig
@@ -64,8 +65,8 @@ def test_changes_the_chart_would_reject_fail(change: Any, where: str) -> None:
     assert any(e.startswith(where) for e in errors), errors
 
 
-def test_schema_is_the_shared_copy_with_the_pinned_default() -> None:
-    schema = json.loads(SCHEMA.read_text(encoding="utf-8"))
+def test_schema_is_the_pinned_copy_with_the_pinned_default() -> None:
+    schema = upstream_schemas.load(AIRFLOW_SCHEMA)
     assert schema["properties"]["airflowVersion"]["default"] == "3.0.5"
     assert OrchestratorConfig().airflow_version == "3.0.5"
     assert av.AIRFLOW_CHART_VERSION == "1.18.0"

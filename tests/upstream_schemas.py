@@ -1,0 +1,54 @@
+"""Where the tests find upstream data the repository does not carry (the Airflow chart's values schema).
+
+Looked up in this order, each copy verified against the sha256 pinned in ``tools/schemas.json``:
+1. ``$MLOPS_SCHEMA_DIR``;
+2. ``.cache/schemas``, filled by ``make schemas`` from a URL pinned to an upstream commit;
+3. the team's shared folder beside the clone (``<clone>/../shared/schemas``), when present.
+When none has it, tests that need it skip with a reason saying how to get it: never fail, never pass silently.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+MANIFEST = json.loads((ROOT / "tools" / "schemas.json").read_text(encoding="utf-8"))
+
+
+def candidate_dirs() -> list[Path]:
+    """The directories searched, in order."""
+    dirs = [Path(os.environ["MLOPS_SCHEMA_DIR"])] if os.environ.get("MLOPS_SCHEMA_DIR") else []
+    return [*dirs, ROOT / ".cache" / "schemas", ROOT.parent / "shared" / "schemas"]
+
+
+def locate(name: str) -> Path | None:
+    """The first copy of ``name`` whose sha256 matches the manifest; a copy that differs is an error."""
+    expected = MANIFEST[name]["sha256"]
+    for directory in candidate_dirs():
+        path = directory / name
+        if path.is_file():
+            digest = hashlib.sha256(path.read_bytes()).hexdigest()
+            if digest != expected:
+                raise AssertionError(f"{path} has sha256 {digest}, tools/schemas.json pins {expected}")
+            return path
+    return None
+
+
+@cache
+def load(name: str) -> dict[str, Any]:
+    """The parsed schema, or a pytest skip that says how to get it."""
+    path = locate(name)
+    if path is None:
+        searched = ", ".join(str(d) for d in candidate_dirs())
+        pytest.skip(
+            f"upstream schema {name} not found (searched {searched}): run `make schemas` or set MLOPS_SCHEMA_DIR"
+        )
+    loaded: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return loaded
