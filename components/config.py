@@ -193,6 +193,18 @@ class LifecycleConfig(_Section):
         return self
 
 
+class LakeGrantConfig(_Section):
+    """Lake Formation access of one principal to lake zones (catalog database, its tables, data location)."""
+
+    principal: str = Field(pattern=r"^arn:aws[a-z-]*:iam::\d{12}:(role|user)/\S+$")
+    """IAM role or user ARN, e.g. an analysts' SSO role that queries with Athena."""
+    zones: list[str] = Field(min_length=1)
+    """Lake zones the principal may use."""
+    access: Literal["read", "write"] = "read"
+    """read: DESCRIBE the databases, SELECT/DESCRIBE their tables; write: also create, alter and drop
+    tables, insert and delete, and create tables over the zone's location."""
+
+
 class LakeConfig(_Section):
     """The data lake: zones, lifecycle, catalog, governance and query limits."""
 
@@ -216,6 +228,9 @@ class LakeConfig(_Section):
     """Days Athena query results are kept in the results bucket."""
     lake_formation_settings: bool = True
     """Own the account-wide Lake Formation settings; false on stacks sharing an account with one that does."""
+    grants: list[LakeGrantConfig] = Field(default_factory=list)
+    """Lake Formation grants for people and applications outside the platform (the platform's own roles,
+    such as Airflow's, are granted from their components' zone settings)."""
 
     @field_validator("zones")
     @classmethod
@@ -244,6 +259,10 @@ class LakeConfig(_Section):
         unknown = sorted(set(self.zone_lifecycle) - set(self.zones))
         if unknown:
             raise ValueError(f"zoneLifecycle names zones {unknown} that are not in zones {self.zones}")
+        for index, grant in enumerate(self.grants):
+            unknown = sorted(set(grant.zones) - set(self.zones))
+            if unknown:
+                raise ValueError(f"grants[{index}] names zones {unknown} that are not in zones {self.zones}")
         return self
 
     def lifecycle_for(self, zone: str) -> LifecycleConfig:
@@ -563,6 +582,52 @@ class ExemptionConfig(_Section):
     """Last day the exemption applies (YYYY-MM-DD)."""
 
 
+class RunnerConfig(_Section):
+    """The in-VPC deploy runner: a VPC-attached CodeBuild project registered as a GitHub Actions runner.
+
+    It runs the Kubernetes layer of `pulumi preview/up/destroy` (the cluster API endpoint is private);
+    see docs/adr/0001-deploying-a-private-cluster.md.
+    """
+
+    repository: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9-]{0,38}/[A-Za-z0-9._-]{1,100}$")
+    """GitHub repository (`owner/name`) whose workflow jobs the runner takes."""
+    connection_arn: str | None = Field(
+        default=None,
+        pattern=r"^arn:aws[a-z-]*:(codeconnections|codestar-connections):[a-z0-9-]+:\d{12}:connection/[A-Za-z0-9-]+$",
+    )
+    """CodeConnections connection to GitHub (created and authorized once in the console); unset: the
+    account's CodeBuild GitHub source credential is used."""
+    compute_type: Literal["BUILD_GENERAL1_SMALL", "BUILD_GENERAL1_MEDIUM", "BUILD_GENERAL1_LARGE"] = (
+        "BUILD_GENERAL1_MEDIUM"
+    )
+    """CodeBuild compute size (MEDIUM: 4 vCPU / 7 GB, enough for the program and Helm)."""
+    image: str = Field(default="aws/codebuild/amazonlinux-x86_64-standard:5.0", min_length=1)
+    """CodeBuild-managed image; it carries the AWS CLI the kubeconfig's token command needs."""
+    timeout_minutes: int = Field(default=120, ge=5, le=480)
+    """Build timeout: the longest job the runner takes."""
+    log_retention_days: int = 90
+    """Days the runner's build logs are kept."""
+    extra_policy_arns: list[str] = Field(default_factory=list)
+    """Managed policies added to the runner's role (e.g. access to an S3 state backend)."""
+
+    _retention = field_validator("log_retention_days")(lambda v: _check_retention(v))
+
+    @field_validator("extra_policy_arns")
+    @classmethod
+    def _policy_arns(cls, value: list[str]) -> list[str]:
+        for arn in value:
+            if not re.match(r"^arn:aws[a-z-]*:iam::(aws|\d{12}):policy/\S+$", arn):
+                raise ValueError(f"{arn!r} is not an IAM policy ARN (arn:aws:iam::<account>:policy/<name>)")
+        return value
+
+
+class DeployConfig(_Section):
+    """Where `pulumi` runs: the AWS layer from anywhere, the Kubernetes layer from the in-VPC runner."""
+
+    runner: RunnerConfig | None = None
+    """The in-VPC deploy runner; without it nothing can reach the private cluster API (a deploy finding)."""
+
+
 class PolicyConfig(_Section):
     """Policy-pack settings of the stack."""
 
@@ -591,6 +656,7 @@ class PlatformConfig(_Section):
     cluster: ClusterConfig = Field(default_factory=ClusterConfig)
     tracking: TrackingConfig = Field(default_factory=TrackingConfig)
     orchestrator: OrchestratorConfig = Field(default_factory=OrchestratorConfig)
+    deploy: DeployConfig = Field(default_factory=DeployConfig)
     phoenix: PhoenixConfig = Field(default_factory=PhoenixConfig)
     policy: PolicyConfig = Field(default_factory=PolicyConfig)
 
