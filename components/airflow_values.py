@@ -271,6 +271,15 @@ def airflow_values(
             "defaultUser": {"enabled": False},
         },
         "webserver": {"defaultUser": {"enabled": False}},
+        # Not Helm hooks: Pulumi's helm.v3.Release waits for readiness, Helm runs post-install hooks only
+        # after that wait, and the Airflow pods wait for the migrations: a deadlock (fluxcd/flux2#1085).
+        # The chart's own docs for Argo CD/Flux/Terraform installs ask for exactly these four values
+        # (templates/jobs/migrate-database-job.yaml, create-user-job.yaml: the hook annotations and the
+        # custom env are conditional on them). As plain Jobs they run beside the pods, whose
+        # wait-for-airflow-migrations init container holds them until the schema is ready; the custom env
+        # stays off so an env change never edits an existing Job's immutable pod template.
+        "migrateDatabaseJob": {"useHelmHooks": False, "applyCustomEnv": False},
+        "createUserJob": {"useHelmHooks": False, "applyCustomEnv": False},
         "dagProcessor": {
             "enabled": True,
             "serviceAccount": _service_account("dagProcessor", role_arns),

@@ -146,13 +146,18 @@ class ServingCluster(pulumi.ComponentResource):
             ),
             opts=child(),
         )
+        # The node key's policy names EC2 Auto Scaling's service-linked role, which a fresh account does
+        # not have until its first Auto Scaling group: KMS rejects a policy naming a missing principal
+        # (terraform-aws-modules/terraform-aws-eks#3013). Own the role (adopted if it exists) and make the
+        # key wait for it; the AWS provider retries key creation while IAM propagates the new role.
+        autoscaling_role = autoscaling_service_linked_role(f"{name}-autoscaling-slr", parent=self)
         node_key = aws.kms.Key(
             f"{name}-node-key",
             description=f"Root and persistent volumes of {cluster_name} nodes",
             enable_key_rotation=True,
             deletion_window_in_days=30,
             policy=account.apply(lambda acct: values.node_key_policy(partition=partition, account=acct)),
-            opts=child(),
+            opts=child(depends_on=[autoscaling_role]),
         )
         # EKS calls KMS as the cluster role; the key policy delegates to IAM, so grant it here (this key only).
         cluster_kms = aws.iam.RolePolicy(
@@ -360,8 +365,10 @@ class ServingCluster(pulumi.ComponentResource):
             f"{name}-k8s",
             kubeconfig=self.kubeconfig,
             enable_server_side_apply=True,
-            # Access entries must exist before anything talks to the API with the deployer's identity.
-            opts=child(depends_on=admin_access),
+            # Every Kubernetes resource uses this provider, so ordering it here orders all of them: after
+            # the deployer's access entries (else 401s), and after the nodes and CoreDNS (else Helm
+            # releases wait on pods that cannot schedule or resolve names, and time out).
+            opts=child(depends_on=[*admin_access, *node_groups, coredns]),
         )
 
         def k8s_opts(**kwargs: Any) -> pulumi.ResourceOptions:
@@ -608,6 +615,38 @@ class ServingCluster(pulumi.ComponentResource):
                 # Explicit: the ASG exists only once the node group does (its name is an output of it).
                 opts=pulumi.ResourceOptions(parent=self, depends_on=[group]),
             )
+
+
+AUTOSCALING_SERVICE = "autoscaling.amazonaws.com"
+AUTOSCALING_ROLE_PATH = f"/aws-service-role/{AUTOSCALING_SERVICE}/"
+AUTOSCALING_ROLE_NAME = "AWSServiceRoleForAutoScaling"
+
+
+def autoscaling_service_linked_role(name: str, *, parent: pulumi.Resource) -> aws.iam.ServiceLinkedRole:
+    """EC2 Auto Scaling's service-linked role: created in a fresh account, adopted where it exists.
+
+    It is one per account and shared with every Auto Scaling group, so a destroy keeps it
+    (``retain_on_delete``), and an existing one is imported instead of created (creating it twice fails).
+    The import id is the role ARN, the id Pulumi records after creating it, so on later runs the import
+    option is a no-op (pulumi/pulumi developer-docs/architecture/import.md, case 2). Tags are ignored:
+    a role AWS created has none, and an import must match.
+    """
+    existing = aws.iam.get_roles(
+        path_prefix=AUTOSCALING_ROLE_PATH,
+        name_regex=f"^{AUTOSCALING_ROLE_NAME}$",
+        opts=pulumi.InvokeOptions(parent=parent),
+    )
+    arns = sorted(existing.arns or [])
+    return aws.iam.ServiceLinkedRole(
+        name,
+        aws_service_name=AUTOSCALING_SERVICE,
+        opts=pulumi.ResourceOptions(
+            parent=parent,
+            import_=arns[0] if arns else None,
+            retain_on_delete=True,
+            ignore_changes=["tags", "tagsAll"],
+        ),
+    )
 
 
 def validate_args(args: ServingClusterArgs) -> None:

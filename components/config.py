@@ -375,6 +375,10 @@ class ClusterConfig(_Section):
         for arn in value:  # access entries take IAM role/user ARNs, never an assumed-role session ARN
             if not re.fullmatch(r"arn:aws[a-z-]*:iam::\d{12}:(role|user)/\S+", arn):
                 raise ValueError(f"{arn!r} is not an IAM role or user ARN (arn:aws:iam::<account>:role/<name>)")
+        # EKS allows one access entry per principal: a repeat would fail the deploy half-way.
+        repeated = sorted({arn for arn in value if value.count(arn) > 1})
+        if repeated:
+            raise ValueError(f"{repeated} listed more than once; each principal gets one access entry")
         return value
 
     @model_validator(mode="after")
@@ -390,8 +394,11 @@ class DatabaseConfig(_Section):
     """An RDS PostgreSQL instance (MLflow's or Airflow's metadata database)."""
 
     instance_class: str = Field(default="db.t4g.medium", pattern=r"^db\.[a-z0-9]+\.[a-z0-9]+$")
-    engine_version: str = Field(default="16.8", pattern=r"^\d+\.\d+$")
-    """PostgreSQL version, pinned."""
+    engine_version: str = Field(default="16", pattern=r"^\d+(\.\d+)?$")
+    """PostgreSQL major version (e.g. `16`); RDS applies minor upgrades in the maintenance window. A minor
+    (`16.8`) only with `autoMinorVersionUpgrade: false`."""
+    auto_minor_version_upgrade: bool = True
+    """Let RDS apply minor upgrades (security fixes) in the maintenance window."""
     allocated_storage_gib: int = Field(default=20, ge=20, le=65536)
     backup_retention_days: int = Field(default=7, ge=7, le=35)
     """Automated backups kept (at least 7 days)."""
@@ -400,6 +407,19 @@ class DatabaseConfig(_Section):
     """Deletion protection plus a final snapshot (prod)."""
     log_retention_days: int = 90
     """Retention of the instance's PostgreSQL log group in CloudWatch (a CloudWatch retention period)."""
+
+    @model_validator(mode="after")
+    def _version_survives_upgrades(self) -> Self:
+        # With a pinned minor, the first automatic minor upgrade makes the next `up` ask RDS to go back
+        # down, which it refuses. The AWS provider accepts a major-only version and keeps the actual one.
+        if self.auto_minor_version_upgrade and "." in self.engine_version:
+            major = self.engine_version.split(".", 1)[0]
+            raise ValueError(
+                f"engineVersion {self.engine_version!r} pins a minor version while autoMinorVersionUpgrade is on: "
+                f"after RDS upgrades the minor, the next `pulumi up` would try to downgrade; give the major only "
+                f"({major!r}) or set autoMinorVersionUpgrade: false"
+            )
+        return self
 
     _retention = field_validator("log_retention_days")(lambda v: _check_retention(v))
 

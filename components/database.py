@@ -43,10 +43,10 @@ _RESERVED_USERS = {"postgres", "rdsadmin", "rdsrepladmin", "admin", "root"}
 
 
 def parameter_family(engine_version: str) -> str:
-    """Parameter-group family of a pinned PostgreSQL version: ``16.8`` -> ``postgres16``."""
+    """Parameter-group family of a PostgreSQL version: ``16`` or ``16.8`` -> ``postgres16``."""
     major = engine_version.split(".", 1)[0]
     if not major.isdigit() or int(major) < 13:
-        raise ValueError(f"engine version {engine_version!r}: PostgreSQL 13 or newer expected (e.g. 16.8)")
+        raise ValueError(f"engine version {engine_version!r}: PostgreSQL 13 or newer expected (e.g. 16)")
     return f"postgres{major}"
 
 
@@ -242,7 +242,8 @@ class PostgresDatabase(pulumi.ComponentResource):
             delete_automated_backups=not protect,
             deletion_protection=protect,
             skip_final_snapshot=not protect,
-            auto_minor_version_upgrade=True,
+            # A major-only engine_version (config check) lets RDS move the minor without a later downgrade.
+            auto_minor_version_upgrade=config.auto_minor_version_upgrade,
             allow_major_version_upgrade=False,
             apply_immediately=False,
             performance_insights_enabled=True,

@@ -104,8 +104,31 @@ def s3_gateway_policy(account_id: str, region: str) -> str:
                 "Action": "s3:GetObject",
                 "Resource": f"arn:{partition}:s3:::prod-{region}-starport-layer-bucket/*",
             },
+            {
+                "Sid": "PublicRegistryImageLayers",
+                "Effect": "Allow",
+                "Principal": "*",
+                "Action": "s3:GetObject",
+                "Resource": [f"arn:{partition}:s3:::{bucket}/*" for bucket in registry_layer_buckets(region)],
+            },
         ]
     )
+
+
+def registry_layer_buckets(region: str) -> list[str]:
+    """S3 buckets of other accounts that public registries redirect AWS callers in ``region`` to for layers.
+
+    Such a redirect to a bucket in the endpoint's own region goes through the S3 endpoint, so its policy
+    must admit the bucket or the pull fails with 403:
+    - registry.k8s.io sends AWS traffic to ``prod-registry-k8s-io-<region>`` (kubernetes/k8s.io#4214);
+    - quay.io and Docker Hub keep layers in us-east-1 buckets (``quayio-production-s3``,
+      ``docker-images-prod``: docker/hub-feedback#1318, rancher/os#2032), which only a us-east-1
+      endpoint sees; elsewhere those requests leave through NAT.
+    """
+    buckets = [f"prod-registry-k8s-io-{region}"]
+    if region == "us-east-1":
+        buckets += ["docker-images-prod", "quayio-production-s3"]
+    return buckets
 
 
 def interface_endpoint_policy(service: str, account_id: str, region: str) -> str | None:

@@ -512,7 +512,8 @@ class Orchestrator(pulumi.ComponentResource):
             namespace=namespace,
             create_namespace=False,
             values=values,
-            # The migration job runs as a Helm hook; give it time on a fresh database.
+            # The migration Job (not a hook, see airflow_values) runs beside the pods; give it time on a
+            # fresh database and nodes still pulling the Airflow image.
             timeout=900,
             max_history=5,
             cleanup_on_fail=True,

@@ -29,6 +29,7 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
+from components.cluster_values import api_server_service_ip, service_cidr
 from components.iam import document, kms_use, secret_read
 from components.identity import OidcIssuer, service_account_role
 
@@ -100,12 +101,17 @@ def operator_network_policies(vpc_cidr: str) -> dict[str, dict[str, Any]]:
     - HTTPS into the VPC: the STS and Secrets Manager interface endpoints, and the cluster's private API
       endpoint (its ENIs live in the VPC), the only destinations of the controller, webhook and cert
       controller;
+    - HTTPS to the API server's Service IP: ESO reaches the API as ``kubernetes.default`` and the VPC CNI
+      matches NetworkPolicies before the Service address is translated, so the ENIs alone are not enough
+      (aws/amazon-network-policy-controller-k8s#222); without it ESO never becomes ready;
     - the API server calling the admission webhook (10250) from the control-plane ENIs in the VPC.
     """
     network = ipaddress.ip_network(vpc_cidr, strict=True)
     if network.prefixlen == 0:
         raise ValueError(f"vpc_cidr {vpc_cidr!r} would open the operator to every address")
     block = {"ipBlock": {"cidr": str(network)}}
+    # The cluster sets its Service CIDR from the VPC CIDR with the same function (components/cluster.py).
+    api_service = {"ipBlock": {"cidr": f"{api_server_service_ip(service_cidr(vpc_cidr))}/32"}}
     return {
         "default-deny": {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]},
         "allow-dns-egress": {
@@ -126,7 +132,7 @@ def operator_network_policies(vpc_cidr: str) -> dict[str, dict[str, Any]]:
         "allow-https-in-vpc-egress": {
             "podSelector": {"matchLabels": {"app.kubernetes.io/instance": ESO_RELEASE}},
             "policyTypes": ["Egress"],
-            "egress": [{"to": [block], "ports": [{"protocol": "TCP", "port": 443}]}],
+            "egress": [{"to": [block, api_service], "ports": [{"protocol": "TCP", "port": 443}]}],
         },
         "allow-webhook-from-api-server": {
             "podSelector": {"matchLabels": {"app.kubernetes.io/name": f"{ESO_RELEASE}-webhook"}},
@@ -328,6 +334,9 @@ class SecretsOperator(pulumi.ComponentResource):
             namespace=ESO_NAMESPACE,
             create_namespace=False,
             atomic=True,
+            # Atomic rolls back when the wait exceeds the timeout; Helm's 300 s default is too short for
+            # CRDs, three deployments and their image pulls on new nodes.
+            timeout=600,
             cleanup_on_fail=True,
             max_history=5,
             values=operator_values(replicas=args.replicas),

@@ -63,6 +63,8 @@ class Registration:
     """The raw inputs Struct (for feeding policies exactly as the real analyzer does)."""
     wire_json: dict[str, Any] = field(repr=False, compare=False)
     """``wire`` as JSON (signature-tagged secrets, references and unknowns unmasked), converted once."""
+    import_id: str = ""
+    """The ``import`` resource option: the id of an existing resource to adopt ("" when none)."""
 
 
 @dataclass(frozen=True)
@@ -140,6 +142,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
             inputs=inputs,
             wire=request.object,
             wire_json=wire_json,
+            import_id=request.importId,
         )
         # The response echoes the wire inputs (secrets stay secret) plus the mock's computed outputs,
         # built directly instead of through the mock monitor's deserialize/serialize round trip.

@@ -205,4 +205,7 @@ class PlatformMocks(pulumi.runtime.Mocks):
                 "issuerArn": f"arn:aws:iam::{account}:role/mlops-deploy",
                 "id": "x",
             }, []
+        if token == "aws:iam/getRoles:getRoles":
+            # A fresh account: no role matches (no service-linked roles before their first use).
+            return {"arns": [], "names": [], "id": region}, []
         return dict(args.args), []

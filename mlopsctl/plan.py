@@ -30,6 +30,8 @@ def resource_entry(resource: Registration) -> dict[str, Any]:
         "protect": resource.protect,
         "retainOnDelete": resource.retain_on_delete,
         "inputs": canonical(resource.inputs),
+        # Optional: present only for a resource adopted with the `import` option.
+        **({"importId": resource.import_id} if resource.import_id else {}),
     }
 
 

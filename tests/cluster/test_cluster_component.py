@@ -144,6 +144,7 @@ def test_resource_counts_dev(dev: Built) -> None:
         CLUSTER: 1,
         "aws:cloudwatch/logGroup:LogGroup": 1,
         "aws:kms/key:Key": 2,
+        "aws:iam/serviceLinkedRole:ServiceLinkedRole": 1,  # Auto Scaling's, before the node key names it
         ROLE: 5,  # cluster, node, vpc-cni IRSA, EBS CSI IRSA, cluster-autoscaler IRSA
         "aws:iam/rolePolicy:RolePolicy": 4,  # cluster KMS, vpc-cni fence, EBS CSI key use, autoscaler
         ATTACHMENT: 5,

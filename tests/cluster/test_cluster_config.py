@@ -53,6 +53,10 @@ def problems(cluster: dict[str, Any]) -> list[str]:
             {"adminPrincipals": ["arn:aws:sts::123456789012:assumed-role/Admin/jane"]},
             "mlops:cluster.adminPrincipals: 'arn:aws:sts::123456789012:assumed-role/Admin/jane' is not an IAM role or user ARN",
         ),
+        (
+            {"adminPrincipals": ["arn:aws:iam::123456789012:role/ops", "arn:aws:iam::123456789012:role/ops"]},
+            "mlops:cluster.adminPrincipals: ['arn:aws:iam::123456789012:role/ops'] listed more than once",
+        ),
         ({"kserve": {"version": "0.15"}}, "mlops:cluster.kserve.version: String should match pattern"),
         ({"kserve": {"certManagerVersion": "latest"}}, "mlops:cluster.kserve.certManagerVersion: String should match"),
         (

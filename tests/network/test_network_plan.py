@@ -70,14 +70,29 @@ def test_partition_of(region: str, partition: str) -> None:
 
 def test_s3_gateway_policy_keeps_data_in_the_account() -> None:
     doc = json.loads(s3_gateway_policy("123456789012", "eu-west-1"))
-    own, ecr = doc["Statement"]
+    own, ecr, registries = doc["Statement"]
     assert own["Condition"]["StringEquals"] == {
         "aws:ResourceAccount": "123456789012",
         "aws:PrincipalAccount": "123456789012",
     }
-    # The only other bucket: ECR's image layers, read-only.
-    assert ecr["Action"] == "s3:GetObject"
+    # The only other buckets: image layers, read-only: ECR's, and registry.k8s.io's regional mirror.
+    assert ecr["Action"] == registries["Action"] == "s3:GetObject"
     assert ecr["Resource"] == "arn:aws:s3:::prod-eu-west-1-starport-layer-bucket/*"
+    assert registries["Resource"] == ["arn:aws:s3:::prod-registry-k8s-io-eu-west-1/*"]
+
+
+def test_s3_policy_admits_the_layer_buckets_of_the_registries_the_platform_pulls_from() -> None:
+    # The Cluster Autoscaler comes from registry.k8s.io, which redirects AWS callers to a regional S3
+    # bucket of another account (kubernetes/k8s.io#4214): without it in the policy the pull fails with 403.
+    from components.cluster_values import cluster_autoscaler_values
+
+    image = cluster_autoscaler_values(cluster_name="c", region="eu-central-1", role_arn="arn", image_tag="v1.34.0")
+    assert image["image"]["repository"].startswith("registry.k8s.io/")
+    doc = json.loads(s3_gateway_policy("123456789012", "eu-central-1"))
+    resources = [r for st in doc["Statement"] for r in ([st["Resource"]] if isinstance(st["Resource"], str) else st["Resource"])]
+    assert "arn:aws:s3:::prod-registry-k8s-io-eu-central-1/*" in resources
+    us_east = json.loads(s3_gateway_policy("123456789012", "us-east-1"))["Statement"][2]["Resource"]
+    assert "arn:aws:s3:::quayio-production-s3/*" in us_east and "arn:aws:s3:::docker-images-prod/*" in us_east
 
 
 def test_interface_endpoint_policies() -> None:

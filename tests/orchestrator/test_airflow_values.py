@@ -284,3 +284,11 @@ def test_workload_labels_are_the_charts() -> None:
     worker = av.workload("workers", "airflow")
     assert worker.selector == {"tier": "airflow", "component": "worker", "release": "airflow"}
     assert av.workload("migrateDatabaseJob", "airflow").selector["component"] == "run-airflow-migrations"
+
+
+def test_migrations_are_plain_jobs_so_the_release_wait_can_complete() -> None:
+    # As Helm hooks they would run only after the release's readiness wait, which waits for pods that
+    # wait for the migrations (fluxcd/flux2#1085; the chart's docs for non-Helm-CLI installs).
+    values = _values()
+    for job in ("migrateDatabaseJob", "createUserJob"):
+        assert values[job] == {"useHelmHooks": False, "applyCustomEnv": False}, job

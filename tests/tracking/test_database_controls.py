@@ -62,7 +62,8 @@ def test_instance_is_private_encrypted_and_password_managed(dev: Graph) -> None:
     inputs = one(dev, INSTANCE).inputs
     key_arn = one(dev, "aws:kms/key:Key").urn
     assert inputs["engine"] == "postgres"
-    assert inputs["engineVersion"] == "16.8"
+    # Major only, with automatic minor upgrades: a later `up` never asks RDS to downgrade.
+    assert (inputs["engineVersion"], inputs["autoMinorVersionUpgrade"]) == ("16", True)
     assert inputs["publiclyAccessible"] is False
     assert inputs["storageEncrypted"] is True
     assert inputs["kmsKeyId"].startswith("arn:aws:kms:eu-west-1:123456789012:key/")
@@ -153,7 +154,8 @@ def test_destination_is_the_database_subnets() -> None:
 
 
 @pytest.mark.parametrize(
-    ("version", "family"), [("16.8", "postgres16"), ("17.4", "postgres17"), ("13.20", "postgres13")]
+    ("version", "family"),
+    [("16", "postgres16"), ("16.8", "postgres16"), ("17.4", "postgres17"), ("13.20", "postgres13")],
 )
 def test_parameter_family(version: str, family: str) -> None:
     assert parameter_family(version) == family

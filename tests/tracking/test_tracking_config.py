@@ -38,7 +38,11 @@ def test_defaults_pin_a_full_image_and_safe_database() -> None:
         ({"clients": ["jupyter"]}, "mlops:tracking.clients: unknown client namespace(s) ['jupyter']"),
         ({"replicas": 0}, "mlops:tracking.replicas: Input should be greater than or equal to 1"),
         ({"database": {"backupRetentionDays": 3}}, "mlops:tracking.database.backupRetentionDays: Input should be"),
-        ({"database": {"engineVersion": "16"}}, "mlops:tracking.database.engineVersion: String should match"),
+        ({"database": {"engineVersion": "16.x"}}, "mlops:tracking.database.engineVersion: String should match"),
+        (
+            {"database": {"engineVersion": "16.8"}},
+            "mlops:tracking.database: engineVersion '16.8' pins a minor version while autoMinorVersionUpgrade is on",
+        ),
         ({"database": {"logRetentionDays": 42}}, "mlops:tracking.database.logRetentionDays: 42 is not a CloudWatch"),
         ({"database": {"instanceClass": "t4g.medium"}}, "mlops:tracking.database.instanceClass: String should match"),
         ({"database": {"password": "x"}}, "mlops:tracking.database.password: unknown key; allowed:"),
@@ -52,3 +56,12 @@ def test_bad_tracking_config(tracking: dict[str, Any], expected: str) -> None:
 def test_tracking_needs_its_namespace() -> None:
     found = problems(cluster={"namespaces": ["serving", "airflow"]})
     assert any("tracking.enabled needs 'mlflow' in cluster.namespaces" in p for p in found), found
+
+
+def test_a_minor_version_is_accepted_only_without_automatic_minor_upgrades() -> None:
+    database = {"engineVersion": "16.8", "autoMinorVersionUpgrade": False}
+    config = parse_config({**GOOD, "mlops:tracking": {"database": database}}, stack="dev", source="x")
+    assert (config.tracking.database.engine_version, config.tracking.database.auto_minor_version_upgrade) == (
+        "16.8",
+        False,
+    )

@@ -126,7 +126,12 @@ def test_operator_namespace_is_default_deny_with_narrow_allowances() -> None:
     policies = operator_network_policies("10.40.0.0/16")
     assert policies["default-deny"] == {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}
     https = policies["allow-https-in-vpc-egress"]["egress"]
-    assert https == [{"to": [{"ipBlock": {"cidr": "10.40.0.0/16"}}], "ports": [{"protocol": "TCP", "port": 443}]}]
+    # The API server's Service IP too: the VPC CNI matches before NAT (aws/amazon-network-policy-controller-k8s#222).
+    to = [{"ipBlock": {"cidr": "10.40.0.0/16"}}, {"ipBlock": {"cidr": "172.20.0.1/32"}}]
+    assert https == [{"to": to, "ports": [{"protocol": "TCP", "port": 443}]}]
+    # A VPC overlapping 172.20.0.0/16 makes EKS pick 10.100.0.0/16: the policy follows the cluster.
+    overlapping = operator_network_policies("172.20.0.0/16")["allow-https-in-vpc-egress"]["egress"][0]["to"]
+    assert overlapping[1] == {"ipBlock": {"cidr": "10.100.0.1/32"}}
     webhook = policies["allow-webhook-from-api-server"]
     assert webhook["podSelector"] == {"matchLabels": {"app.kubernetes.io/name": "external-secrets-webhook"}}
     assert webhook["ingress"][0]["ports"] == [{"protocol": "TCP", "port": 10250}]
