@@ -116,19 +116,23 @@ def s3_gateway_policy(account_id: str, region: str) -> str:
 
 
 def registry_layer_buckets(region: str) -> list[str]:
-    """S3 buckets of other accounts that public registries redirect AWS callers in ``region`` to for layers.
+    """S3 buckets of other accounts from which public registries serve image layers to AWS callers.
 
-    Such a redirect to a bucket in the endpoint's own region goes through the S3 endpoint, so its policy
-    must admit the bucket or the pull fails with 403:
-    - registry.k8s.io sends AWS traffic to ``prod-registry-k8s-io-<region>`` (kubernetes/k8s.io#4214);
-    - quay.io and Docker Hub keep layers in us-east-1 buckets (``quayio-production-s3``,
-      ``docker-images-prod``: docker/hub-feedback#1318, rancher/os#2032), which only a us-east-1
-      endpoint sees; elsewhere those requests leave through NAT.
+    A layer fetched from a bucket in the endpoint's region goes through the S3 endpoint, so its policy
+    must admit the bucket or the pull fails with 403 (kubernetes/k8s.io#4214). Read-only, so nothing can
+    leave through them:
+    - registry.k8s.io redirects AWS callers to its bucket in their region, named per region in
+      kubernetes/registry.k8s.io cmd/archeio/internal/app/buckets.go (eu-west-2's is the exception);
+    - Docker Hub and quay.io serve AWS callers from ``docker-images-prod`` and ``quayio-production-s3``
+      (docker/hub-feedback#1318, rancher/os#2032; quay/quay storage/cloud.py), whose region is not
+      documented: both are admitted everywhere.
     """
-    buckets = [f"prod-registry-k8s-io-{region}"]
-    if region == "us-east-1":
-        buckets += ["docker-images-prod", "quayio-production-s3"]
-    return buckets
+    registry_k8s_io = _REGISTRY_K8S_IO_BUCKETS.get(region, f"prod-registry-k8s-io-{region}")
+    return [registry_k8s_io, "docker-images-prod", "quayio-production-s3"]
+
+
+_REGISTRY_K8S_IO_BUCKETS = {"eu-west-2": "767373bbdcb8270361b96548387bf2a9ad0d48758c35-eu-west-2"}
+"""registry.k8s.io's layer buckets that do not follow ``prod-registry-k8s-io-<region>``."""
 
 
 def interface_endpoint_policy(service: str, account_id: str, region: str) -> str | None:

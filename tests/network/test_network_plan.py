@@ -78,7 +78,11 @@ def test_s3_gateway_policy_keeps_data_in_the_account() -> None:
     # The only other buckets: image layers, read-only: ECR's, and registry.k8s.io's regional mirror.
     assert ecr["Action"] == registries["Action"] == "s3:GetObject"
     assert ecr["Resource"] == "arn:aws:s3:::prod-eu-west-1-starport-layer-bucket/*"
-    assert registries["Resource"] == ["arn:aws:s3:::prod-registry-k8s-io-eu-west-1/*"]
+    assert registries["Resource"] == [
+        "arn:aws:s3:::prod-registry-k8s-io-eu-west-1/*",
+        "arn:aws:s3:::docker-images-prod/*",
+        "arn:aws:s3:::quayio-production-s3/*",
+    ]
 
 
 def test_s3_policy_admits_the_layer_buckets_of_the_registries_the_platform_pulls_from() -> None:
@@ -91,8 +95,8 @@ def test_s3_policy_admits_the_layer_buckets_of_the_registries_the_platform_pulls
     doc = json.loads(s3_gateway_policy("123456789012", "eu-central-1"))
     resources = [r for st in doc["Statement"] for r in ([st["Resource"]] if isinstance(st["Resource"], str) else st["Resource"])]
     assert "arn:aws:s3:::prod-registry-k8s-io-eu-central-1/*" in resources
-    us_east = json.loads(s3_gateway_policy("123456789012", "us-east-1"))["Statement"][2]["Resource"]
-    assert "arn:aws:s3:::quayio-production-s3/*" in us_east and "arn:aws:s3:::docker-images-prod/*" in us_east
+    london = json.loads(s3_gateway_policy("123456789012", "eu-west-2"))["Statement"][2]["Resource"]
+    assert london[0] == "arn:aws:s3:::767373bbdcb8270361b96548387bf2a9ad0d48758c35-eu-west-2/*"
 
 
 def test_interface_endpoint_policies() -> None:
