@@ -5,7 +5,8 @@ Every zone bucket (and the Athena results bucket) is encrypted with the lake's c
 that are not encrypted with that key, expires noncurrent versions and stale multipart uploads,
 moves objects to cheaper classes per zone, logs every request to a dedicated access-log bucket,
 and has ACLs disabled. Per-stack differences (protection, force-destroy, lifecycle days) come
-from :class:`components.config.LakeConfig` only.
+from :class:`components.config.LakeConfig` only. Lake Formation governs the catalog: who may use a
+zone's database, tables and location is granted explicitly (:meth:`DataLake.grant`, ``lake.grants``).
 """
 
 from __future__ import annotations
@@ -21,8 +22,16 @@ import pulumi_aws as aws
 
 from components.bucket_controls import bucket_controls
 from components.config import LakeConfig, LifecycleConfig, validate_placement
-from components.iam import Statement, assume_role_policy, document
-from components.lake_access import ZoneGrant, access_document, key_policy, zone_statements
+from components.iam import assume_role_policy
+from components.lake_access import (
+    ZoneGrant,
+    access_document,
+    encrypted_bucket_policy,
+    key_policy,
+    log_bucket_policy,
+    zone_statements,
+)
+from components.lake_grants import LakeCatalog, ZoneTarget, check_config_grants, config_grant_name
 
 LAKE_KEY_SERVICES = ("athena", "glue", "s3")
 """AWS services that may use the lake key on a caller's behalf (kms:ViaService). CloudWatch Logs is
@@ -53,7 +62,8 @@ class DataLakeArgs:
     """AWS region of the lake (``kms:ViaService`` endpoints, bucket names)."""
     admin_role_arns: Sequence[pulumi.Input[str]] = ()
     """Extra Lake Formation administrators (e.g. the platform's deploy role), besides ``config.admins``.
-    Default: none."""
+    The role running ``pulumi up`` must be an administrator where this stack owns the settings: only
+    administrators may grant Lake Formation permissions (:meth:`DataLake.grant`). Default: none."""
 
 
 def bucket_name(environment: str, role: str, account_id: str, region: str) -> str:
@@ -121,73 +131,6 @@ def _housekeeping_rules(noncurrent_days: int, abort_days: int) -> list[dict[str,
     ]
 
 
-def deny_insecure_transport(bucket_arn: str) -> Statement:
-    """Deny every request to the bucket and its objects that does not use TLS."""
-    return {
-        "Sid": "DenyInsecureTransport",
-        "Effect": "Deny",
-        "Principal": "*",
-        "Action": "s3:*",
-        "Resource": [bucket_arn, f"{bucket_arn}/*"],
-        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-    }
-
-
-def encrypted_bucket_policy(bucket_arn: str, key_arn: str) -> str:
-    """Bucket policy of a KMS bucket: TLS only; puts must ask for SSE-KMS, and with no key but ``key_arn``."""
-    objects = f"{bucket_arn}/*"
-    return document(
-        [
-            deny_insecure_transport(bucket_arn),
-            {
-                # Puts asking for anything but SSE-KMS (e.g. AES256) are denied. Puts without the header get
-                # the bucket default (SSE-KMS with the lake key), so nothing lands unencrypted, and writers
-                # that cannot send the header (Airflow's S3 task-log handler) still work.
-                "Sid": "DenyObjectsNotEncryptedWithKms",
-                "Effect": "Deny",
-                "Principal": "*",
-                "Action": "s3:PutObject",
-                "Resource": objects,
-                "Condition": {"StringNotEqualsIfExists": {"s3:x-amz-server-side-encryption": "aws:kms"}},
-            },
-            {
-                # Without the key-id header S3 uses the bucket default (the lake key); with it, only that key.
-                "Sid": "DenyObjectsEncryptedWithOtherKeys",
-                "Effect": "Deny",
-                "Principal": "*",
-                "Action": "s3:PutObject",
-                "Resource": objects,
-                "Condition": {"StringNotEqualsIfExists": {"s3:x-amz-server-side-encryption-aws-kms-key-id": key_arn}},
-            },
-        ]
-    )
-
-
-def log_bucket_policy(log_bucket_arn: str, source_bucket_arns: Sequence[str], account_id: str) -> str:
-    """Bucket policy of the access-log bucket: TLS only; S3 log delivery may write for the lake's buckets only.
-
-    With ACLs disabled (BucketOwnerEnforced) the log-delivery group cannot be granted by ACL; the
-    logging service principal is allowed by policy, scoped to the source buckets and the account
-    (https://docs.aws.amazon.com/AmazonS3/latest/userguide/enable-server-access-logging.html).
-    """
-    return document(
-        [
-            deny_insecure_transport(log_bucket_arn),
-            {
-                "Sid": "AllowServerAccessLogDelivery",
-                "Effect": "Allow",
-                "Principal": {"Service": "logging.s3.amazonaws.com"},
-                "Action": "s3:PutObject",
-                "Resource": f"{log_bucket_arn}/*",
-                "Condition": {
-                    "ArnLike": {"aws:SourceArn": sorted(source_bucket_arns)},
-                    "StringEquals": {"aws:SourceAccount": account_id},
-                },
-            },
-        ]
-    )
-
-
 def validate_args(args: DataLakeArgs) -> None:
     """Reject impossible plain values before any resource is created."""
     validate_placement(args.environment, args.region, args.account_id)
@@ -196,6 +139,8 @@ def validate_args(args: DataLakeArgs) -> None:
     # Names are checked with a placeholder account id: the real one may be an output.
     for role in (*args.config.zones, ACCESS_LOGS, ATHENA_RESULTS):
         bucket_name(args.environment, role, "123456789012", args.region)
+    admins = [*args.config.admins, *args.admin_role_arns]
+    check_config_grants(args.config.grants, admins=admins, account_id=args.account_id)
 
 
 class DataLake(pulumi.ComponentResource):
@@ -322,8 +267,9 @@ class DataLake(pulumi.ComponentResource):
             catalog_deps.append(settings)
 
         databases: dict[str, pulumi.Output[str]] = {}
+        targets: dict[str, ZoneTarget] = {}
         for zone, bucket in zone_buckets.items():
-            aws.lakeformation.Resource(
+            location = aws.lakeformation.Resource(
                 f"{name}-{zone}-location",
                 arn=bucket.arn,
                 role_arn=role.arn,
@@ -340,6 +286,18 @@ class DataLake(pulumi.ComponentResource):
                 opts=pulumi.ResourceOptions(parent=self, depends_on=catalog_deps),
             )
             databases[zone] = database.name
+            targets[zone] = ZoneTarget(database=database, location=location, bucket_arn=bucket.arn)
+        # Without grants only Lake Formation administrators could use the catalog (see lake_grants).
+        self._catalog = LakeCatalog(
+            lake=self,
+            name=name,
+            catalog_id=args.account_id,
+            zones=targets,
+            settings=catalog_deps,
+            admins=[*config.admins, *args.admin_role_arns],
+        )
+        for grant in config.grants:
+            self.grant(config_grant_name(grant.principal), grant.principal, grant.zones, write=grant.access == "write")
 
         # Results get their own bucket rather than a prefix of ml-artifacts: query users need write
         # there, which must not extend to model artifacts, and results expire within days.
@@ -419,6 +377,20 @@ class DataLake(pulumi.ComponentResource):
             return access_document(grants, key_arn=values[0], region=region)
 
         return _from_outputs([self.key_arn, *(self.bucket_arns[z] for z, _ in wanted)], build)
+
+    def grant(
+        self, name: str, principal: pulumi.Input[str], zones: Sequence[str], *, write: bool
+    ) -> list[pulumi.Resource]:
+        """Grant ``principal`` (an IAM role or user ARN) Lake Formation read, or read-write, on lake ``zones``.
+
+        Read: DESCRIBE the zone databases, SELECT/DESCRIBE all their tables; write: also CREATE_TABLE,
+        INSERT/DELETE/ALTER/DROP on the tables and DATA_LOCATION_ACCESS on the zone buckets (see
+        :mod:`components.lake_grants`). Resources are children of the lake named
+        ``<lake>-<name>-<zone>-{database,tables,location}-grant``. Raises ValueError for an unknown zone, an
+        invalid name, a broad or administrator principal, or a principal already granted one of the zones.
+        The principal's IAM policy must still allow the Glue/Athena/Lake Formation API calls.
+        """
+        return self._catalog.grant(name, principal, zones, write=write)
 
     def _controls(
         self,

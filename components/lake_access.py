@@ -5,6 +5,8 @@
   of each zone bucket, listing of only those prefixes, and the lake key used only through S3.
 - :func:`key_policy`: the key policy of a storage key: the account administers it, and uses it only
   through named AWS services of its own region (``kms:ViaService`` + ``kms:CallerAccount``).
+- :func:`encrypted_bucket_policy`, :func:`log_bucket_policy`: bucket policies of the lake's buckets
+  (TLS only; puts only with the lake key; S3 log delivery for the lake's own buckets).
 
 Built on :mod:`components.iam`; no ``*`` action, every resource a concrete bucket, prefix or key.
 Inputs are plain strings: call these inside ``Output.all(...).apply``.
@@ -176,6 +178,73 @@ def key_policy(account_id: str, region: str, *, services: Sequence[str], grants:
             }
         )
     return document(statements)
+
+
+def deny_insecure_transport(bucket_arn: str) -> Statement:
+    """Deny every request to the bucket and its objects that does not use TLS."""
+    return {
+        "Sid": "DenyInsecureTransport",
+        "Effect": "Deny",
+        "Principal": "*",
+        "Action": "s3:*",
+        "Resource": [bucket_arn, f"{bucket_arn}/*"],
+        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+    }
+
+
+def encrypted_bucket_policy(bucket_arn: str, key_arn: str) -> str:
+    """Bucket policy of a KMS bucket: TLS only; puts must ask for SSE-KMS, and with no key but ``key_arn``."""
+    objects = f"{bucket_arn}/*"
+    return document(
+        [
+            deny_insecure_transport(bucket_arn),
+            {
+                # Puts asking for anything but SSE-KMS (e.g. AES256) are denied. Puts without the header get
+                # the bucket default (SSE-KMS with the lake key), so nothing lands unencrypted, and writers
+                # that cannot send the header (Airflow's S3 task-log handler) still work.
+                "Sid": "DenyObjectsNotEncryptedWithKms",
+                "Effect": "Deny",
+                "Principal": "*",
+                "Action": "s3:PutObject",
+                "Resource": objects,
+                "Condition": {"StringNotEqualsIfExists": {"s3:x-amz-server-side-encryption": "aws:kms"}},
+            },
+            {
+                # Without the key-id header S3 uses the bucket default (the lake key); with it, only that key.
+                "Sid": "DenyObjectsEncryptedWithOtherKeys",
+                "Effect": "Deny",
+                "Principal": "*",
+                "Action": "s3:PutObject",
+                "Resource": objects,
+                "Condition": {"StringNotEqualsIfExists": {"s3:x-amz-server-side-encryption-aws-kms-key-id": key_arn}},
+            },
+        ]
+    )
+
+
+def log_bucket_policy(log_bucket_arn: str, source_bucket_arns: Sequence[str], account_id: str) -> str:
+    """Bucket policy of the access-log bucket: TLS only; S3 log delivery may write for the lake's buckets only.
+
+    With ACLs disabled (BucketOwnerEnforced) the log-delivery group cannot be granted by ACL; the
+    logging service principal is allowed by policy, scoped to the source buckets and the account
+    (https://docs.aws.amazon.com/AmazonS3/latest/userguide/enable-server-access-logging.html).
+    """
+    return document(
+        [
+            deny_insecure_transport(log_bucket_arn),
+            {
+                "Sid": "AllowServerAccessLogDelivery",
+                "Effect": "Allow",
+                "Principal": {"Service": "logging.s3.amazonaws.com"},
+                "Action": "s3:PutObject",
+                "Resource": f"{log_bucket_arn}/*",
+                "Condition": {
+                    "ArnLike": {"aws:SourceArn": sorted(source_bucket_arns)},
+                    "StringEquals": {"aws:SourceAccount": account_id},
+                },
+            },
+        ]
+    )
 
 
 def statements_of(policy: str) -> list[Statement]:

@@ -3,8 +3,10 @@
 - ``aws``: everything that needs only AWS APIs (VPC, EKS control plane and nodes, databases, buckets,
   IAM, KMS, the in-VPC deploy runner), plus component and provider registrations. It can be deployed
   from anywhere: ``pulumi up --target`` with :func:`layer_urns` of ``aws`` is the bootstrap.
-- ``kubernetes``: every resource that talks to the cluster's private API (the Kubernetes provider and
-  all ``kubernetes:*`` resources). It is deployed by the in-VPC runner, as part of a whole-stack run.
+- ``kubernetes``: what only the in-VPC deployer can apply: every resource that talks to the cluster's
+  private API (the Kubernetes provider and all ``kubernetes:*`` resources), and the Lake Formation grants,
+  which only a Lake Formation admin may make (the runner's role is one; whoever bootstraps need not be).
+  It is deployed by the in-VPC runner, as part of a whole-stack run.
 
 One stack, one state: the layers are a classification of its resources, not two programs.
 """
@@ -18,11 +20,17 @@ Layer = Literal["aws", "kubernetes"]
 LAYERS: tuple[Layer, ...] = ("aws", "kubernetes")
 
 KUBERNETES_PROVIDER_TYPE = "pulumi:providers:kubernetes"
+DEPLOYER_GRANT_TYPES = frozenset({"aws:lakeformation/permissions:Permissions"})
+"""AWS resources only the deployer (a Lake Formation admin) can create: applied with the Kubernetes layer."""
 
 
 def layer_of(resource_type: str) -> Layer:
     """The layer a resource of ``resource_type`` belongs to."""
-    if resource_type.startswith("kubernetes:") or resource_type == KUBERNETES_PROVIDER_TYPE:
+    if (
+        resource_type.startswith("kubernetes:")
+        or resource_type == KUBERNETES_PROVIDER_TYPE
+        or resource_type in DEPLOYER_GRANT_TYPES
+    ):
         return "kubernetes"
     return "aws"
 

@@ -33,6 +33,7 @@ from policies.mlops.k8s import (
     service_internal_load_balancer,
 )
 from policies.mlops.kms import key_rotation
+from policies.mlops.lakeformation import no_iam_allowed_principals
 from policies.mlops.mwaa import environment_private_webserver
 from policies.mlops.policy import exemption_valid
 from policies.mlops.rds import (
@@ -108,6 +109,7 @@ RULES: tuple[Rule, ...] = (
     workgroup_not_public.RULE,
     namespace_customer_key.RULE,
     environment_private_webserver.RULE,
+    no_iam_allowed_principals.RULE,
     # Tagging
     resource_required_tags.RULE,
     resource_phoenix_expiry.RULE,

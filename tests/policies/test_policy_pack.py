@@ -55,6 +55,7 @@ EXPECTED = {
     "redshift-workgroup-not-public": "mandatory",
     "redshift-namespace-customer-key": "mandatory",
     "mwaa-environment-private-webserver": "mandatory",
+    "lakeformation-no-iam-allowed-principals": "mandatory",
     "tagging-resource-required-tags": "mandatory",
     "tagging-resource-phoenix-expiry": "mandatory",
     "secrets-helm-values-no-plaintext": "mandatory",
