@@ -70,9 +70,10 @@ class ServingClusterArgs:
     """The VPC interface endpoints (``Network.endpoints``) that predictors reach STS and S3 through.
     Default: the whole VPC CIDR on 443 with no security group to open."""
     deployer_principal: pulumi.Input[str] | None = None
-    """IAM role ARN of whoever runs ``pulumi up`` (the platform passes the session's issuer). It gets
-    cluster admin through an access entry, because cluster-creator admin is off and the program itself
-    must manage Kubernetes objects. Default: none (then list it in ``adminPrincipals``)."""
+    """IAM role ARN of the principal that applies the Kubernetes layer: the platform passes the in-VPC deploy
+    runner's role (docs/adr/0001). It gets cluster admin through an access entry, because cluster-creator
+    admin is off and the program itself must manage Kubernetes objects. Default: none (then list it in
+    ``adminPrincipals``)."""
 
 
 class ServingCluster(pulumi.ComponentResource):

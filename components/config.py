@@ -629,8 +629,19 @@ class RunnerConfig(_Section):
     """Days the runner's build logs are kept."""
     extra_policy_arns: list[str] = Field(default_factory=list)
     """Managed policies added to the runner's role (e.g. access to an S3 state backend)."""
+    workflows: list[str] = Field(default_factory=lambda: ["deploy", "preview", "phoenix", "e2e"], min_length=1)
+    """Names of the GitHub workflows whose jobs the runner accepts (a `WORKFLOW_NAME` webhook filter): a
+    new workflow file cannot borrow the deployer's role."""
 
     _retention = field_validator("log_retention_days")(lambda v: _check_retention(v))
+
+    @field_validator("workflows")
+    @classmethod
+    def _workflow_names(cls, value: list[str]) -> list[str]:
+        for name in value:
+            if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9 ._-]{0,99}", name):
+                raise ValueError(f"{name!r} is not a workflow name (letters, digits, space, '.', '_', '-')")
+        return value
 
     @field_validator("extra_policy_arns")
     @classmethod
@@ -696,6 +707,11 @@ class PlatformConfig(_Section):
             raise ValueError("tracking.enabled needs 'mlflow' in cluster.namespaces")
         if self.orchestrator.mode == "mwaa" and self.network.nat == "none":
             raise ValueError("orchestrator.mode mwaa needs network.nat single or per-az (MWAA workers need egress)")
+        if self.deploy.runner is not None and self.network.nat == "none":
+            raise ValueError(
+                "deploy.runner needs network.nat single or per-az: the runner reaches GitHub, the Pulumi backend "
+                "and the chart repositories through NAT"
+            )
         if self.phoenix.enabled and self.lake.protect:
             raise ValueError("phoenix.enabled and lake.protect cannot both be true: phoenix stacks must be destroyable")
         return self

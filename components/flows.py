@@ -3,7 +3,9 @@
 Components describe their traffic as :class:`Flow` values (source -> destination : port/protocol);
 the platform collects them into one :class:`FlowGraph` and ``components.zerotrust`` renders it
 into Kubernetes NetworkPolicies and AWS security-group rules. Anything not declared here cannot talk.
-Pure data: no Pulumi resources are created in this module.
+Sources are pods (:class:`Workload`) or, for the AWS layer, AWS resources in the VPC identified by their
+security group (:class:`AwsSource`, e.g. the in-VPC deploy runner); flows from the latter are enforced by
+security groups only. Pure data: no Pulumi resources are created in this module.
 """
 
 from __future__ import annotations
@@ -64,10 +66,28 @@ Destination = Workload | AwsDestination | ExternalDestination
 
 
 @dataclass(frozen=True, eq=False)
+class AwsSource:
+    """An AWS resource inside the VPC that opens connections (e.g. the deploy runner's CodeBuild builds).
+
+    It is not a pod: NetworkPolicies never name it. A flow from it goes to an :class:`AwsDestination` with a
+    security group and becomes an egress rule on ``security_group_id`` (to the destination's group) plus an
+    ingress rule on the destination's group (from ``security_group_id``); never a CIDR.
+    """
+
+    name: str
+    """Display name, unique in the graph, e.g. ``deploy-runner``."""
+    security_group_id: pulumi.Input[str]
+    """The security group the resource's network interfaces carry."""
+
+
+Source = Workload | AwsSource
+
+
+@dataclass(frozen=True, eq=False)
 class Flow:
     """One allowed connection: ``source -> destination : port/protocol``."""
 
-    source: Workload
+    source: Source
     destination: Destination
     port: int
     protocol: Protocol = "TCP"
@@ -102,3 +122,11 @@ class FlowGraph:
     def namespaces(self) -> list[str]:
         """Namespaces that host workloads of the graph."""
         return sorted({w.namespace for w in self.workloads})
+
+
+def aws_flow_rule_description(source: str, destination: str, port: int, protocol: str) -> str:
+    """The description ZeroTrust gives both security-group rules of a flow from an :class:`AwsSource`.
+
+    ``mlopsctl.connectivity`` finds the rules of such a flow in a plan by it, so it is defined once, here.
+    """
+    return f"zero-trust flow {source} -> {destination} {protocol.lower()}/{port}"[:255]

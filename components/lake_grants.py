@@ -27,6 +27,7 @@ administrator: administrators hold implicit permissions the provider cannot revo
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -234,3 +235,65 @@ class LakeCatalog:
                 )
             )
         return created
+
+
+GLUE_READ_ACTIONS = (
+    "glue:GetDatabase",
+    "glue:GetDatabases",
+    "glue:GetPartition",
+    "glue:GetPartitions",
+    "glue:GetTable",
+    "glue:GetTables",
+)
+GLUE_WRITE_ACTIONS = (
+    "glue:BatchCreatePartition",
+    "glue:BatchDeletePartition",
+    "glue:CreatePartition",
+    "glue:CreateTable",
+    "glue:DeletePartition",
+    "glue:DeleteTable",
+    "glue:UpdatePartition",
+    "glue:UpdateTable",
+)
+
+
+def catalog_api_document(
+    *, partition: str, region: str, account: str, reads: Sequence[str] = (), writes: Sequence[str] = ()
+) -> str:
+    """The IAM side of Lake Formation grants: Glue catalog calls on the ``reads`` and ``writes`` databases
+    and their tables (table changes only on ``writes``), and ``lakeformation:GetDataAccess`` (temporary
+    credentials for registered data; it takes no resource). Lake Formation decides what the caller may
+    see; IAM must still allow the calls
+    (https://docs.aws.amazon.com/lake-formation/latest/dg/permissions-reference.html).
+    """
+    if not reads and not writes:
+        raise ValueError("catalog_api_document: name at least one database")
+    prefix = f"arn:{partition}:glue:{region}:{account}"
+
+    def resources(databases: Sequence[str]) -> list[str]:
+        arns = [f"{prefix}:catalog"]
+        for database in sorted(databases):
+            arns += [f"{prefix}:database/{database}", f"{prefix}:table/{database}/*"]
+        return arns
+
+    statements: list[dict[str, Any]] = [
+        {
+            "Sid": "ReadCatalogOfGrantedZones",
+            "Effect": "Allow",
+            "Action": list(GLUE_READ_ACTIONS),
+            "Resource": resources([*reads, *writes]),
+        }
+    ]
+    if writes:
+        statements.append(
+            {
+                "Sid": "ChangeTablesOfWrittenZones",
+                "Effect": "Allow",
+                "Action": list(GLUE_WRITE_ACTIONS),
+                "Resource": resources(writes),
+            }
+        )
+    statements.append(
+        {"Sid": "LakeFormationCredentials", "Effect": "Allow", "Action": "lakeformation:GetDataAccess", "Resource": "*"}
+    )
+    return json.dumps({"Version": "2012-10-17", "Statement": statements})

@@ -1,7 +1,9 @@
 """MlopsPlatform: the whole MLOps platform of one stack, wired from its typed config.
 
-Network -> ServingCluster -> DataLake | Warehouse -> TrackingServer -> Orchestrator, and the
-ZeroTrust component rendering the one flow graph every component contributes to.
+Network -> DeployRunner -> ServingCluster -> DataLake | Warehouse -> TrackingServer -> Orchestrator, and the
+ZeroTrust component rendering the one flow graph every component contributes to. The deploy runner (an
+in-VPC CodeBuild GitHub Actions runner) is the stack's deployer principal: it gets the cluster-admin access
+entry, and its path to the private cluster API is a declared flow.
 """
 
 from __future__ import annotations
@@ -16,7 +18,10 @@ from components import airflow_values, rds_ca
 from components.cluster import PREDICTORS, ServingCluster, ServingClusterArgs
 from components.config import NAMESPACE, PlatformConfig
 from components.datalake import DataLake, DataLakeArgs
-from components.flows import Flow, FlowGraph
+from components.deploy_runner import DeployRunner, DeployRunnerArgs
+from components.flows import AwsDestination, Flow, FlowGraph
+from components.iam import partition_of
+from components.lake_grants import catalog_api_document
 from components.network import Network, NetworkArgs
 from components.orchestrator import Orchestrator, OrchestratorArgs
 from components.secrets_operator import SecretsOperator, SecretsOperatorArgs
@@ -58,10 +63,7 @@ class MlopsPlatform(pulumi.ComponentResource):
         # Every AWS resource below uses this provider (children inherit it from their component).
         aws_opts = pulumi.ResourceOptions(parent=self, providers=[self.provider])
         invoke_opts = pulumi.InvokeOutputOptions(parent=self)
-        caller = aws.get_caller_identity_output(opts=invoke_opts)
-        account_id = caller.account_id
-        # The role behind the deploying session (not its STS session ARN) gets cluster admin.
-        deployer = aws.iam.get_session_context_output(arn=caller.arn, opts=invoke_opts).issuer_arn
+        account_id = aws.get_caller_identity_output(opts=invoke_opts).account_id
 
         self.network = Network(
             "network",
@@ -71,6 +73,30 @@ class MlopsPlatform(pulumi.ComponentResource):
             opts=aws_opts,
         )
         network = self.network
+
+        # The deployer principal is the in-VPC runner's role, not whoever runs `pulumi`: one stable access entry
+        # (docs/adr/0001-deploying-a-private-cluster.md). Without a runner nobody gets one by default.
+        self.runner: DeployRunner | None = None
+        if config.deploy.runner is not None:
+            self.runner = DeployRunner(
+                "deploy-runner",
+                DeployRunnerArgs(
+                    config=config.deploy.runner,
+                    environment=config.environment,
+                    region=config.region,
+                    account_id=account_id,
+                    vpc_id=network.vpc_id,
+                    vpc_cidr=network.vpc_cidr,
+                    subnet_ids=network.private_subnet_ids,
+                    endpoints_security_group_id=network.endpoints_security_group_id,
+                    internet_egress=config.network.nat != "none",
+                ),
+                opts=aws_opts,
+            )
+            self._exports.update(
+                deployRunnerProject=self.runner.project_name, deployRunnerLabel=self.runner.runner_label
+            )
+        runner = self.runner
 
         self.cluster = ServingCluster(
             "serving",
@@ -84,19 +110,33 @@ class MlopsPlatform(pulumi.ComponentResource):
                 tags=config.required_tags,
                 namespaces=config.cluster.namespaces,
                 endpoints=network.endpoints,
-                deployer_principal=deployer,
+                deployer_principal=runner.role_arn if runner is not None else None,
             ),
             opts=aws_opts,
         )
         cluster = self.cluster
         self.flows.add(cluster.flows)
+        if runner is not None:
+            # The private API endpoint's ENIs (in the private subnets) carry the cluster security group, which must
+            # admit 443 from whatever calls the API (https://docs.aws.amazon.com/eks/latest/userguide/cluster-endpoint.html).
+            api_endpoint = AwsDestination(
+                name="eks-api-endpoint",
+                cidrs=tuple(network.private_subnet_cidrs),
+                security_group_id=cluster.workload_security_group_id,
+            )
+            self.flows.add([Flow(runner.source, api_endpoint, 443, description="deploy runner -> private EKS API")])
 
         self.lake: DataLake | None = None
         if config.storage.lake:
             self.lake = DataLake(
                 "lake",
                 DataLakeArgs(
-                    config=config.lake, environment=config.environment, account_id=account_id, region=config.region
+                    config=config.lake,
+                    environment=config.environment,
+                    account_id=account_id,
+                    region=config.region,
+                    # The deployer grants Lake Formation permissions, so it must be a Lake Formation admin.
+                    admin_role_arns=[runner.role_arn] if runner is not None else [],
                 ),
                 opts=aws_opts,
             )
@@ -253,6 +293,9 @@ class MlopsPlatform(pulumi.ComponentResource):
                 opts=aws_opts,
             )
             self.flows.add(self.orchestrator.flows)
+            if lake is not None:
+                role = self.orchestrator.role_arns["workers" if helm else "execution"]
+                self._grant_lake_zones(lake, config, account_id, role)
             if helm:
                 # The KubernetesExecutor's scheduler launches task pods through the Kubernetes API.
                 scheduler = airflow_values.workload("scheduler", "airflow")
@@ -282,6 +325,36 @@ class MlopsPlatform(pulumi.ComponentResource):
             )
         if db_tls:
             self._exports["databaseTls"] = db_tls
+
+    def _grant_lake_zones(
+        self, lake: DataLake, config: PlatformConfig, account_id: pulumi.Input[str], airflow_role: pulumi.Output[str]
+    ) -> None:
+        """Airflow's access to the zones it reads and writes: Lake Formation grants (the catalog is
+        LF-governed) plus the IAM policy that lets its role make the Glue and Lake Formation calls."""
+        writes = list(config.orchestrator.data_zones_write)
+        reads = [zone for zone in config.orchestrator.data_zones_read if zone not in writes]
+        if reads:
+            lake.grant("airflow", airflow_role, reads, write=False)
+        if writes:
+            lake.grant("airflow", airflow_role, writes, write=True)
+        if not reads and not writes:
+            return
+        region = config.region
+        names = [lake.database_names[zone] for zone in [*reads, *writes]]
+        aws.iam.RolePolicy(
+            "lake-airflow-catalog",
+            role=airflow_role.apply(lambda arn: arn.rsplit("/", 1)[-1]),
+            policy=pulumi.Output.all(account_id, *names).apply(
+                lambda v: catalog_api_document(
+                    partition=partition_of(region),
+                    region=region,
+                    account=str(v[0]),
+                    reads=[str(n) for n in v[1 : 1 + len(reads)]],
+                    writes=[str(n) for n in v[1 + len(reads) :]],
+                )
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
 
     def exports(self) -> dict[str, pulumi.Input[Any]]:
         """Stack outputs (IDs, ARNs, endpoints) to publish with ``pulumi.export``."""

@@ -5,7 +5,9 @@ egress to kube-dns only. Per workload: one egress policy (its declared flows out
 policy (its declared flows in), each rule pairing exactly one peer with exactly one port, so no flow
 ever widens another. AWS destinations are reached through ipBlocks of their own CIDRs (the VPC CIDR
 for the interface endpoints), never 0.0.0.0/0; their security groups admit the flow's port from the
-cluster's workload security group only.
+cluster's workload security group only. Flows from an AWS source (an AWS resource in the VPC, such as the
+deploy runner) are not pod traffic: they get no NetworkPolicy, only an egress rule on the source's security
+group and an ingress rule on the destination's, each naming the other group (never a CIDR).
 
 :func:`render_network_policies` is pure (and checked by ``components.reachability``); :class:`ZeroTrust`
 turns its output into resources.
@@ -24,7 +26,15 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
-from components.flows import AwsDestination, ExternalDestination, Flow, FlowGraph, Workload
+from components.flows import (
+    AwsDestination,
+    AwsSource,
+    ExternalDestination,
+    Flow,
+    FlowGraph,
+    Workload,
+    aws_flow_rule_description,
+)
 
 NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
 """Label the API server puts on every namespace (immutable, equals its name)."""
@@ -59,6 +69,8 @@ def render_network_policies(graph: FlowGraph, namespaces: Sequence[str], vpc_cid
     egress: dict[str, list[dict[str, Any]]] = {}
     ingress: dict[str, list[dict[str, Any]]] = {}
     for flow in _unique_flows(graph.flows):
+        if not isinstance(flow.source, Workload):
+            continue  # an AWS source is not a pod: security groups enforce its flows (ZeroTrust)
         port = {"protocol": flow.protocol, "port": flow.port}
         egress.setdefault(flow.source.name, []).append({"to": _peers(flow.destination), "ports": [port]})
         if isinstance(flow.destination, Workload):
@@ -92,6 +104,8 @@ def describe_flows(graph: FlowGraph) -> list[dict[str, Any]]:
 
     Keys: source, destination, port, protocol, plus destinationKind (workload | aws | external) and
     destinationCidrs (for AWS/external destinations) so tools can name ipBlocks in a connectivity matrix.
+    Rows of flows from an :class:`~components.flows.AwsSource` also carry ``sourceKind: aws``: security
+    groups enforce them, not NetworkPolicies (rows of pod sources have no ``sourceKind``).
     """
     rows = []
     for flow in _unique_flows(graph.flows):
@@ -106,6 +120,8 @@ def describe_flows(graph: FlowGraph) -> list[dict[str, Any]]:
         }
         if not isinstance(dest, Workload):
             row["destinationCidrs"] = list(dest.cidrs)
+        if isinstance(flow.source, AwsSource):
+            row["sourceKind"] = "aws"
         rows.append(row)
     return sorted(rows, key=lambda r: (r["source"], r["destination"], r["port"], r["protocol"]))
 
@@ -130,7 +146,7 @@ def _unique_flows(flows: Sequence[Flow]) -> list[Flow]:
 def _validate(graph: FlowGraph, namespaces: Sequence[str], vpc_cidr: str) -> None:
     vpc = ipaddress.ip_network(vpc_cidr, strict=True)
     known = set(namespaces)
-    by_name: dict[str, Workload | AwsDestination | ExternalDestination] = {}
+    by_name: dict[str, Workload | AwsSource | AwsDestination | ExternalDestination] = {}
     for flow in graph.flows:
         for end in (flow.source, flow.destination):
             other = by_name.setdefault(end.name, end)
@@ -165,6 +181,13 @@ def _validate(graph: FlowGraph, namespaces: Sequence[str], vpc_cidr: str) -> Non
             raise FlowGraphError(f"workloads {slugs[key]!r} and {workload.name!r} give the same policy name")
     for flow in graph.flows:
         dest = flow.destination
+        if isinstance(flow.source, AwsSource) and not (
+            isinstance(dest, AwsDestination) and dest.security_group_id is not None
+        ):
+            raise FlowGraphError(
+                f"flow {flow.source.name} -> {dest.name}: a flow from an AWS source needs an AWS destination "
+                "with a security group (security groups are the only thing that can enforce it)"
+            )
         if isinstance(dest, AwsDestination):
             if not dest.cidrs:
                 raise FlowGraphError(f"AWS destination {dest.name!r} has no CIDRs")
@@ -182,10 +205,12 @@ def _validate(graph: FlowGraph, namespaces: Sequence[str], vpc_cidr: str) -> Non
                 ipaddress.ip_network(cidr, strict=True)
 
 
-def _identity(end: Workload | AwsDestination | ExternalDestination) -> tuple[Any, ...]:
+def _identity(end: Workload | AwsSource | AwsDestination | ExternalDestination) -> tuple[Any, ...]:
     """What makes two endpoint values the same endpoint (AWS ones: kind, name and CIDRs)."""
     if isinstance(end, Workload):
         return ("workload", end.namespace, end.labels)
+    if isinstance(end, AwsSource):
+        return ("AwsSource",)  # its security group is an output: equal names are the same source
     return (type(end).__name__, tuple(sorted(end.cidrs)))
 
 
@@ -272,7 +297,8 @@ class ZeroTrust(pulumi.ComponentResource):
     described_workloads: list[dict[str, Any]]
     """Plain rows {name, namespace, labels}: export as ``zeroTrustWorkloads``."""
     security_group_rule_ids: pulumi.Output[list[str]]
-    """Ids of the security-group ingress rules created for AWS destinations."""
+    """Ids of the security-group rules created for flows to AWS destinations (for flows from AWS sources,
+    both the ingress and the egress rule)."""
 
     def __init__(self, name: str, args: ZeroTrustArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("mlops:zerotrust:ZeroTrust", name, None, opts)
@@ -305,18 +331,59 @@ class ZeroTrust(pulumi.ComponentResource):
                     opts=pulumi.ResourceOptions(parent=self),
                 )
             )
+        rules.extend(self._aws_source_rules(name, self.flows))
         self.security_group_rule_ids = pulumi.Output.all(*[r.id for r in rules]).apply(
             lambda ids: [str(i) for i in ids]
         )
         self.register_outputs({"securityGroupRuleIds": self.security_group_rule_ids})
 
+    def _aws_source_rules(self, name: str, flows: Sequence[Flow]) -> list[pulumi.CustomResource]:
+        """Both ends of each flow from an AWS source: egress on its group, ingress on the destination's."""
+        rules: list[pulumi.CustomResource] = []
+        for flow in flows:
+            source, dest = flow.source, flow.destination
+            if not isinstance(source, AwsSource) or not isinstance(dest, AwsDestination):
+                continue
+            assert dest.security_group_id is not None  # validated
+            common: dict[str, Any] = {
+                "ip_protocol": flow.protocol.lower(),
+                "from_port": flow.port,
+                "to_port": flow.port,
+                "description": aws_flow_rule_description(source.name, dest.name, flow.port, flow.protocol),
+            }
+            prefix = f"{name}-{_slug(source.name)}-{_slug(dest.name)}-{flow.protocol.lower()}-{flow.port}"
+            rules.append(
+                aws.vpc.SecurityGroupEgressRule(
+                    f"{prefix}-egress",
+                    security_group_id=source.security_group_id,
+                    referenced_security_group_id=dest.security_group_id,
+                    opts=pulumi.ResourceOptions(parent=self),
+                    **common,
+                )
+            )
+            rules.append(
+                aws.vpc.SecurityGroupIngressRule(
+                    f"{prefix}-ingress",
+                    security_group_id=dest.security_group_id,
+                    referenced_security_group_id=source.security_group_id,
+                    opts=pulumi.ResourceOptions(parent=self),
+                    **common,
+                )
+            )
+        return rules
+
 
 def _security_group_rules(flows: Sequence[Flow]) -> dict[tuple[AwsDestination, int, str], list[str]]:
-    """One rule per (AWS destination with a security group, port, protocol): AWS rejects duplicate rules."""
+    """One rule per (AWS destination with a security group, port, protocol): AWS rejects duplicate rules.
+
+    Only flows from pods: those are opened from the cluster's workload security group.
+    """
     first: dict[str, AwsDestination] = {}
     rules: dict[tuple[AwsDestination, int, str], list[str]] = {}
     for flow in flows:
         dest = flow.destination
+        if not isinstance(flow.source, Workload):
+            continue
         if isinstance(dest, AwsDestination) and dest.security_group_id is not None:
             # Equal names are the same destination (validated), even when declared as separate objects.
             dest = first.setdefault(dest.name, dest)

@@ -89,11 +89,13 @@ def plan(
 
 def _register_tools() -> None:
     """Commands that live in their own packages."""
+    from mlopsctl.deploy.cli import deploy_app
     from mlopsctl.diff.cli import diff_command
     from mlopsctl.phoenix.cli import phoenix_app
 
     app.command("diff")(diff_command)
     app.add_typer(phoenix_app, name="phoenix", help="Per-PR ephemeral environments: up, down, list, reap.")
+    app.add_typer(deploy_app, name="deploy", help="Layered deploys: target lists of the AWS and Kubernetes layers.")
 
 
 _register_tools()

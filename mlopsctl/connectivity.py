@@ -4,6 +4,12 @@ Input is an engine :class:`~mlopsctl.engine.Graph`: the captured ``NetworkPolicy
 stack outputs ``zeroTrustFlows`` / ``zeroTrustWorkloads`` that the ZeroTrust component describes. The
 evaluation itself is :func:`components.reachability.allowed_connections`; this module only gathers its
 inputs from the graph and presents the comparison (rich table for the terminal, markdown for PRs).
+
+Flows from an AWS source (``sourceKind: aws``, e.g. the deploy runner -> the EKS API) are not pod traffic, so
+NetworkPolicies say nothing about them. They are checked at the AWS layer instead: such a flow counts as
+allowed when the plan holds both of its security-group rules (egress on the source's group, ingress on the
+destination's), each naming a security group rather than a CIDR. Their rows are marked ``layer: aws``. Other
+security-group rules are not enumerated, so nothing is reported "unexpected" at the AWS layer.
 """
 
 from __future__ import annotations
@@ -14,7 +20,7 @@ from typing import Any, Literal
 
 from rich.table import Table
 
-from components.flows import AwsDestination, ExternalDestination, Workload
+from components.flows import AwsDestination, ExternalDestination, Workload, aws_flow_rule_description
 from components.reachability import (
     ANY_PORT,
     Connection,
@@ -25,10 +31,13 @@ from components.reachability import (
 from mlopsctl.engine import Graph
 
 NETWORK_POLICY_TYPE = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
+INGRESS_RULE_TYPE = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
+EGRESS_RULE_TYPE = "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule"
 FLOWS_OUTPUT = "zeroTrustFlows"
 WORKLOADS_OUTPUT = "zeroTrustWorkloads"
 
 Status = Literal["ok", "missing", "unexpected"]
+Layer = Literal["kubernetes", "aws"]
 
 
 @dataclass(frozen=True)
@@ -42,6 +51,8 @@ class ConnectivityRow:
     protocol: str
     declared: bool
     allowed: bool
+    layer: Layer = "kubernetes"
+    """Where the connection is enforced: NetworkPolicies (kubernetes) or security groups only (aws)."""
 
     @property
     def status(self) -> Status:
@@ -65,6 +76,8 @@ class ConnectivityReport:
     """Allowed by the policies but never declared (including any reach to the internet)."""
     notes: tuple[str, ...] = ()
     """Why the matrix could not be (fully) computed, if it could not."""
+    aws_layer: frozenset[Connection] = frozenset()
+    """The declared connections enforced by security groups only (flows from AWS sources)."""
 
     @property
     def ok(self) -> bool:
@@ -84,7 +97,7 @@ class ConnectivityReport:
                 _port(row.port),
                 row.protocol,
                 _yes(row.declared),
-                _yes(row.allowed),
+                _allowed(row),
                 f"[{style[row.status]}]{row.status}[/]",
             )
         return table
@@ -98,7 +111,7 @@ class ConnectivityReport:
         lines.append("| Source | Destination | Port | Protocol | Declared | Allowed | Status |")
         lines.append("|---|---|---:|---|:---:|:---:|---|")
         for row in self.rows:
-            cells = [row.source, row.destination, _port(row.port), row.protocol, _yes(row.declared), _yes(row.allowed)]
+            cells = [row.source, row.destination, _port(row.port), row.protocol, _yes(row.declared), _allowed(row)]
             status = row.status if row.status == "ok" else f"**{row.status}**"
             lines.append("| " + " | ".join(_md(c) for c in cells) + f" | {status} |")
         return "\n".join(lines) + "\n"
@@ -117,6 +130,7 @@ class ConnectivityReport:
                     "declared": r.declared,
                     "allowed": r.allowed,
                     "status": r.status,
+                    **({"layer": r.layer} if r.layer != "kubernetes" else {}),
                 }
                 for r in self.rows
             ],
@@ -140,10 +154,12 @@ def connectivity(graph: Graph) -> ConnectivityReport:
             f"the stack does not export {FLOWS_OUTPUT} and {WORKLOADS_OUTPUT} (lists): no ZeroTrust component to check"
         )
         flow_rows, workload_rows = [], []
-    destinations = _destinations(flow_rows)
+    pod_rows = [row for row in flow_rows if row.get("sourceKind", "workload") == "workload"]
+    aws_rows = [row for row in flow_rows if row.get("sourceKind", "workload") != "workload"]
+    destinations = _destinations(pod_rows)
     # Destinations sharing their CIDRs are one address set to a NetworkPolicy: compare under the joint label.
     labels = destination_labels(destinations)
-    declared = frozenset((s, labels.get(d, d), p, proto) for s, d, p, proto in _declared(flow_rows))
+    declared = frozenset((s, labels.get(d, d), p, proto) for s, d, p, proto in _declared(pod_rows))
     workloads = [_workload(row) for row in workload_rows]
     policies = [_manifest(r.inputs) for r in graph.by_type(NETWORK_POLICY_TYPE)]
     try:
@@ -151,15 +167,27 @@ def connectivity(graph: Graph) -> ConnectivityReport:
     except UnsupportedPolicyError as error:
         notes.append(f"cannot evaluate the NetworkPolicies: {error}")
         computed = frozenset()
-    return build_report(declared, computed, notes)
+    aws_declared = frozenset(_declared(aws_rows))
+    aws_allowed = frozenset(conn for conn in aws_declared if _security_groups_allow(graph, conn))
+    return build_report(declared | aws_declared, computed | aws_allowed, notes, aws_layer=aws_declared)
 
 
 def build_report(
-    declared: frozenset[Connection], computed: frozenset[Connection], notes: Sequence[str] = ()
+    declared: frozenset[Connection],
+    computed: frozenset[Connection],
+    notes: Sequence[str] = (),
+    *,
+    aws_layer: frozenset[Connection] = frozenset(),
 ) -> ConnectivityReport:
-    """The report comparing ``declared`` with ``computed`` connections."""
+    """The report comparing ``declared`` with ``computed`` connections (``aws_layer``: those enforced by
+    security groups only, marked as such in the rows)."""
     rows = tuple(
-        ConnectivityRow(*conn, declared=conn in declared, allowed=conn in computed)
+        ConnectivityRow(
+            *conn,
+            declared=conn in declared,
+            allowed=conn in computed,
+            layer="aws" if conn in aws_layer else "kubernetes",
+        )
         for conn in sorted(declared | computed, key=lambda c: (c[0], c[1], c[2], c[3]))
     )
     return ConnectivityReport(
@@ -169,7 +197,26 @@ def build_report(
         missing=declared - computed,
         unexpected=computed - declared,
         notes=tuple(notes),
+        aws_layer=aws_layer,
     )
+
+
+def _security_groups_allow(graph: Graph, connection: Connection) -> bool:
+    """Whether the plan holds both security-group rules of a flow from an AWS source (group to group)."""
+    description = aws_flow_rule_description(*connection)
+    sides = []
+    for rule_type in (EGRESS_RULE_TYPE, INGRESS_RULE_TYPE):
+        rules = [r.inputs for r in graph.by_type(rule_type) if r.inputs.get("description") == description]
+        sides.append(
+            any(
+                r.get("referencedSecurityGroupId")
+                and not (r.get("cidrIpv4") or r.get("cidrIpv6") or r.get("prefixListId"))
+                and r.get("ipProtocol") == connection[3].lower()
+                and r.get("fromPort") == r.get("toPort") == connection[2]
+                for r in rules
+            )
+        )
+    return all(sides)
 
 
 def _declared(rows: Sequence[Mapping[str, Any]]) -> set[Connection]:
@@ -204,6 +251,11 @@ def _port(port: int) -> str:
 
 def _yes(flag: bool) -> str:
     return "yes" if flag else "no"
+
+
+def _allowed(row: ConnectivityRow) -> str:
+    """The Allowed cell: AWS-layer rows say what allows them (security groups, not NetworkPolicies)."""
+    return f"{_yes(row.allowed)} (security groups)" if row.layer == "aws" else _yes(row.allowed)
 
 
 def _md(text: str) -> str:

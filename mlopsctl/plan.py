@@ -35,8 +35,11 @@ def resource_entry(resource: Registration) -> dict[str, Any]:
     }
 
 
-def build_plan(graph: Graph, *, policy: dict[str, Any] | None = None) -> dict[str, Any]:
-    """The plan document of a graph; ``policy`` is the policy section when policies were evaluated."""
+def build_plan(
+    graph: Graph, *, policy: dict[str, Any] | None = None, deploy: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """The plan document of a graph; ``policy`` and ``deploy`` are the sections of the checks that were
+    evaluated (policy pack; deploy invariants, see ``mlopsctl.deploy.report``)."""
     plan: dict[str, Any] = {
         "schema": SCHEMA,
         "project": graph.project,
@@ -46,6 +49,8 @@ def build_plan(graph: Graph, *, policy: dict[str, Any] | None = None) -> dict[st
     }
     if policy is not None:
         plan["policy"] = canonical(policy)
+    if deploy is not None:
+        plan["deploy"] = canonical(deploy)
     return plan
 
 

@@ -12,6 +12,7 @@ from rich.console import Console, RenderableType
 from rich.table import Table
 
 from mlopsctl.connectivity import ConnectivityReport, connectivity
+from mlopsctl.deploy.report import DeployReport, evaluate_deploy
 from mlopsctl.engine import Graph
 from mlopsctl.manifests import write_manifests
 from mlopsctl.plan import build_plan, dumps
@@ -28,6 +29,7 @@ class PlanReport:
     graph: Graph
     policy: PolicyResults
     connectivity: ConnectivityReport
+    deploy: DeployReport
     elapsed: float | None = None
     extra_sections_md: list[str] = field(default_factory=list)
     extra_renderables: list[RenderableType] = field(default_factory=list)
@@ -35,20 +37,28 @@ class PlanReport:
     @classmethod
     def evaluate(cls, graph: Graph, *, elapsed: float | None = None) -> PlanReport:
         """Evaluate the policy pack (and the checks below) on a planned graph."""
-        report = cls(graph=graph, policy=evaluate(graph), connectivity=connectivity(graph), elapsed=elapsed)
+        report = cls(
+            graph=graph,
+            policy=evaluate(graph),
+            connectivity=connectivity(graph),
+            deploy=evaluate_deploy(graph),
+            elapsed=elapsed,
+        )
         report.extra_renderables += [report.connectivity.to_table(), _violations_table(report.policy)]
+        report.extra_renderables += report.deploy.to_renderables()
         report.extra_sections_md += [report.connectivity.to_markdown(), _violations_markdown(report.policy)]
+        report.extra_sections_md.append(report.deploy.to_markdown())
         return report
 
     @property
     def has_findings(self) -> bool:
-        """True when a mandatory policy rule is violated, or the computed connectivity differs from
-        the declared flows (exit code 1)."""
-        return self.policy.has_mandatory() or not self.connectivity.ok
+        """True when a mandatory policy rule is violated, the computed connectivity differs from the
+        declared flows, or a deploy invariant is violated (exit code 1)."""
+        return self.policy.has_mandatory() or not self.connectivity.ok or not self.deploy.ok
 
     def plan_document(self) -> dict[str, Any]:
-        """The ``mlops-plan/1`` document, with its ``policy`` section."""
-        return build_plan(self.graph, policy=self.policy.to_json())
+        """The ``mlops-plan/1`` document, with its ``policy`` and ``deploy`` sections."""
+        return build_plan(self.graph, policy=self.policy.to_json(), deploy=self.deploy.to_json())
 
     def write(self, fmt: str, out: Path | None) -> None:
         """Render in ``fmt`` to ``out`` (a file, or a directory for k8s-yaml) or to stdout."""

@@ -123,6 +123,22 @@ FORCE_NEW: Mapping[str, tuple[str, ...]] = {
         "subnetIds",
     ),
     "aws:eks/addon:Addon": ("addonName", "clusterName"),
+    # terraform-provider-aws internal/service/eks/access_entry.go and access_policy_association.go: ForceNew.
+    "aws:eks/accessEntry:AccessEntry": ("clusterName", "principalArn", "type"),
+    "aws:eks/accessPolicyAssociation:AccessPolicyAssociation": ("clusterName", "policyArn", "principalArn"),
+    "aws:iam/serviceLinkedRole:ServiceLinkedRole": ("awsServiceName", "customSuffix"),
+    "aws:codebuild/project:Project": ("name",),
+    "aws:codebuild/webhook:Webhook": ("projectName",),
+    # Lake Formation grants are revoked and granted again on any change (every argument is ForceNew).
+    "aws:lakeformation/permissions:Permissions": (
+        "catalogId",
+        "database",
+        "dataLocation",
+        "permissions",
+        "permissionsWithGrantOption",
+        "principal",
+        "table",
+    ),
     "aws:iam/openIdConnectProvider:OpenIdConnectProvider": ("url",),
     "aws:s3/bucket:Bucket": ("bucket", "bucketPrefix", "objectLockEnabled"),
     "aws:s3/bucketV2:BucketV2": ("bucket", "bucketPrefix", "objectLockEnabled"),

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -52,19 +52,40 @@ class AutomationWorkspace:
         if isinstance(expires, str):
             self._try_set_tag(stack, expires)
 
-    def up(self, stack: str) -> Mapping[str, int]:
-        result = self._select(stack).up(on_output=self._on_output, color="never")
+    def up(self, stack: str, *, targets: Sequence[str] | None = None) -> Mapping[str, int]:
+        # target_dependents stays off: a targeted AWS-layer up must not pull in the Kubernetes resources
+        # that depend on it (they need the private API).
+        result = self._select(stack).up(on_output=self._on_output, color="never", **target_options(targets))
         return dict(result.summary.resource_changes or {})
 
     def expiry(self, stack: str) -> str | None:
         return self._tag_expiry(stack) or self._state_expiry(stack)
 
-    def destroy(self, stack: str) -> Mapping[str, int]:
-        result = self._select(stack).destroy(on_output=self._on_output, color="never")
+    def destroy(
+        self, stack: str, *, targets: Sequence[str] | None = None, target_dependents: bool = False
+    ) -> Mapping[str, int]:
+        options = target_options(targets)
+        if target_dependents and targets is not None:
+            options["target_dependents"] = True
+        result = self._select(stack).destroy(on_output=self._on_output, color="never", **options)
         return dict(result.summary.resource_changes or {})
+
+    def export_state(self, stack: str) -> Mapping[str, Any]:
+        # LocalWorkspace.export_stack runs `pulumi stack export --show-secrets`: secrets are plaintext in
+        # this process, and `stack import` encrypts them again with the stack's secrets provider.
+        exported = self._ws.export_stack(stack)
+        return {"version": exported.version, "deployment": exported.deployment}
+
+    def import_state(self, stack: str, state: Mapping[str, Any]) -> None:
+        deployment = self._auto.Deployment(version=state.get("version"), deployment=state.get("deployment"))
+        self._ws.import_stack(stack, deployment)
 
     def remove(self, stack: str) -> None:
         self._ws.remove_stack(stack)
+
+    def outputs(self, stack: str) -> dict[str, Any]:
+        """The stack's outputs as plain values (secrets in plaintext: ``pulumi stack output --show-secrets``)."""
+        return {key: output.value for key, output in self._ws.stack_outputs(stack).items()}
 
     def _select(self, stack: str) -> Any:
         return self._auto.Stack.select(stack, self._ws)
@@ -91,7 +112,21 @@ class AutomationWorkspace:
             deployment = self._ws.export_stack(stack).deployment
         except self._auto.errors.CommandError:
             return None
-        return expiry_from_state(deployment)
+        return expiry_from_state(deployment or {})
+
+
+def target_options(targets: Sequence[str] | None) -> dict[str, Any]:
+    """Keyword arguments of ``Stack.up``/``Stack.destroy`` for a target list (None: the whole stack).
+
+    ``Stack.up(target=[])`` passes no ``--target`` at all, i.e. operates on the whole stack: an empty
+    list is therefore refused here rather than silently widened.
+    """
+    if targets is None:
+        return {}
+    urns = list(targets)
+    if not urns:
+        raise ValueError("an empty target list would make this a whole-stack operation; refusing")
+    return {"target": urns}
 
 
 def write_stack_config(project_dir: Path, stack: str, config: Mapping[str, Any]) -> Path:

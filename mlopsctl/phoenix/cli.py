@@ -1,7 +1,8 @@
-"""``mlopsctl phoenix``: per-PR environments (up, down, list) and the reaper (reap).
+"""``mlopsctl phoenix``: per-PR environments (up, down, list, teardown-plan) and the reaper (reap).
 
 Thin typer commands over the library modules. Exit codes: 0 ok, 1 something failed, 2 usage or
 configuration error (bad --now or --ttl, missing template, protected account or region, no CLI).
+``up --layer aws`` and ``down --layer kubernetes`` are the layered operations of docs/adr/0001.
 Register with ``app.add_typer(phoenix_app, name="phoenix")``. Tests pass a :class:`PhoenixDeps` as
 the click context object to swap the Pulumi workspace, boto3 session, clock and sleep.
 """
@@ -22,12 +23,20 @@ from botocore.exceptions import BotoCoreError, ClientError
 from rich.console import Console
 from rich.markup import escape
 
+from mlopsctl.layers import Layer
 from mlopsctl.phoenix.automation import AutomationWorkspace, pulumi_cli_available
 from mlopsctl.phoenix.expiry import ExpiryError, parse_duration, parse_timestamp
 from mlopsctl.phoenix.report import render_stacks_text, stacks_to_dict
 from mlopsctl.phoenix.retry import RetryPolicy
 from mlopsctl.phoenix.settings import PhoenixConfigError, load_template
-from mlopsctl.phoenix.stacks import PhoenixWorkspace, list_phoenix_stacks, phoenix_down, phoenix_up
+from mlopsctl.phoenix.stacks import (
+    PhoenixWorkspace,
+    list_phoenix_stacks,
+    phoenix_down,
+    phoenix_up,
+    stack_name,
+)
+from mlopsctl.phoenix.state import offline_layer_targets
 
 phoenix_app = typer.Typer(
     help="Ephemeral per-PR environments: up, down, list, and reap what has expired.",
@@ -50,10 +59,14 @@ def _default_session(region: str | None) -> Any:
 
 @dataclass
 class PhoenixDeps:
-    """Replaceable collaborators of the commands (the defaults talk to Pulumi and AWS)."""
+    """Replaceable collaborators of the commands (the defaults talk to Pulumi and AWS).
+
+    ``plan_targets(project_dir, stack, layer)`` is the offline engine's target list of a layer.
+    """
 
     workspace_factory: Callable[[Path], PhoenixWorkspace] | None = None
     session_factory: Callable[[str | None], Any] = _default_session
+    plan_targets: Callable[[Path, str, Layer], list[str]] = offline_layer_targets
     clock: Callable[[], datetime] = _utc_now
     sleep: Callable[[float], None] = time.sleep
     policy: RetryPolicy = field(default_factory=RetryPolicy)
@@ -70,6 +83,16 @@ class ReapFormat(StrEnum):
     text = "text"
     json = "json"
     markdown = "markdown"
+
+
+class UpLayerOption(StrEnum):
+    aws = "aws"
+    all = "all"
+
+
+class DownLayerOption(StrEnum):
+    kubernetes = "kubernetes"
+    all = "all"
 
 
 ProjectDir = Annotated[
@@ -101,6 +124,21 @@ def up_command(
         str | None, typer.Option("--ttl", help="Lifetime from now, e.g. 8h (default: template ttl).")
     ] = None,
     owner: Annotated[str | None, typer.Option("--owner", help="Owner tag (default: template mlops:owner).")] = None,
+    layer: Annotated[
+        UpLayerOption,
+        typer.Option(
+            "--layer",
+            help="aws: only the AWS layer (targets from the offline plan; runs anywhere). "
+            "all: the whole stack (needs the private cluster API: run it on the stack's in-VPC runner).",
+        ),
+    ] = UpLayerOption.all,
+    keep_expiry: Annotated[
+        bool,
+        typer.Option(
+            "--keep-expiry",
+            help="Keep the stack's recorded expiry while it is in the future (the second job of a layered up).",
+        ),
+    ] = False,
     project_dir: ProjectDir = Path("."),
 ) -> None:
     """Create or update stack pr-N from the phoenix template and push its expiry to now + ttl."""
@@ -113,27 +151,60 @@ def up_command(
     except (ExpiryError, PhoenixConfigError) as exc:
         raise _fail(f"--ttl: {exc}" if isinstance(exc, ExpiryError) else str(exc)) from None
     try:
-        outcome = phoenix_up(workspace, template, pr=pr, now=deps.clock(), ttl=lifetime, owner=owner)
+        outcome = phoenix_up(
+            workspace,
+            template,
+            pr=pr,
+            now=deps.clock(),
+            ttl=lifetime,
+            owner=owner,
+            layer=layer.value,
+            plan_targets=lambda stack, which: deps.plan_targets(project_dir, stack, which),
+            keep_expiry=keep_expiry,
+        )
     except PhoenixConfigError as exc:
         raise _fail(str(exc)) from None
-    except Exception as exc:  # Automation API errors (CommandError, ...): report, exit 1, no traceback
+    except Exception as exc:  # Automation API and offline-plan errors: report, exit 1, no traceback
         raise _fail(f"pulumi up of pr-{pr} failed: {_last_line(exc)}", code=1) from None
     changes = ", ".join(f"{k} {v}" for k, v in sorted(outcome.changes.items())) or "no changes"
-    out.print(f"[green]up[/] {outcome.stack}: {changes}; owner {escape(outcome.owner)}, expires {outcome.expires_at}")
+    scope = f"AWS layer, {outcome.targets} targets" if outcome.layer == "aws" else "whole stack"
+    out.print(
+        f"[green]up[/] {outcome.stack} ({scope}): {changes}; owner {escape(outcome.owner)},"
+        f" expires {outcome.expires_at}"
+    )
 
 
 @phoenix_app.command("down")
 def down_command(
     ctx: typer.Context,
     pr: Annotated[int, typer.Option("--pr", help="Pull request number; the stack is pr-N.")],
+    layer: Annotated[
+        DownLayerOption,
+        typer.Option(
+            "--layer",
+            help="kubernetes: destroy only the Kubernetes layer, keep the stack (run it on the stack's "
+            "in-VPC runner). all: destroy everything and remove the stack.",
+        ),
+    ] = DownLayerOption.all,
+    forget_kubernetes_layer: Annotated[
+        bool,
+        typer.Option(
+            "--forget-kubernetes-layer",
+            help="With --layer all: first drop the Kubernetes layer from the state (it goes with the "
+            "cluster). For a stack whose in-VPC runner is gone.",
+        ),
+    ] = False,
     project_dir: ProjectDir = Path("."),
 ) -> None:
-    """Destroy stack pr-N and remove it from the backend."""
+    """Destroy stack pr-N (or only its Kubernetes layer) and remove it from the backend."""
     deps = _deps(ctx)
     out = Console()
     try:
+        stack_name(pr)
+        if layer is DownLayerOption.kubernetes and forget_kubernetes_layer:
+            raise PhoenixConfigError("--forget-kubernetes-layer goes with --layer all (it precedes the whole destroy)")
         workspace = _workspace(deps, project_dir, out)
-        action = phoenix_down(workspace, pr)
+        action = phoenix_down(workspace, pr, layer=layer.value, forget_kubernetes_layer=forget_kubernetes_layer)
     except PhoenixConfigError as exc:
         raise _fail(str(exc)) from None
     if action.status == "failed":
@@ -161,6 +232,71 @@ def list_command(
         typer.echo(json.dumps(stacks_to_dict(stacks, now), indent=2))
     else:
         render_stacks_text(stacks, out)
+
+
+@phoenix_app.command("teardown-plan")
+def teardown_plan_command(
+    ctx: typer.Context,
+    pr: Annotated[int | None, typer.Option("--pr", help="Plan the teardown of stack pr-N.")] = None,
+    expired: Annotated[bool, typer.Option("--expired", help="Plan the teardown of every expired stack.")] = False,
+    now_text: Annotated[
+        str | None, typer.Option("--now", help="Pretend it is this ISO-8601 time (with Z or offset).")
+    ] = None,
+    region: Annotated[
+        str | None,
+        typer.Option("--region", help="Region of runners whose stack exports none (default: session, then template)."),
+    ] = None,
+    output_format: Annotated[ListFormat, typer.Option("--format", help="Output format.")] = ListFormat.json,
+    project_dir: ProjectDir = Path("."),
+) -> None:
+    """Where each stack's Kubernetes layer can be destroyed: on its runner, forgotten, or nothing left."""
+    from mlopsctl.phoenix.teardown import codebuild_project_exists, plan_teardown, teardown_to_dict
+
+    deps = _deps(ctx)
+    if (pr is None) == (not expired):
+        raise _fail("pass exactly one of --pr N and --expired")
+    try:
+        now = parse_timestamp(now_text) if now_text is not None else deps.clock()
+    except ExpiryError as exc:
+        raise _fail(f"--now: {exc}") from None
+    try:
+        wanted = stack_name(pr) if pr is not None else None
+        template = load_template(project_dir)
+        workspace = _workspace(deps, project_dir, Console(stderr=True))
+        session = deps.session_factory(region)
+        where = region or session.region_name or template.region
+        if not where:
+            raise PhoenixConfigError(f"no region: pass --region, set AWS_REGION, or set aws:region in {template.path}")
+    except PhoenixConfigError as exc:
+        raise _fail(str(exc)) from None
+    try:
+        stacks = [
+            info
+            for info in list_phoenix_stacks(workspace, now)
+            if info.name == wanted or (wanted is None and info.state == "expired")
+        ]
+        plans = plan_teardown(
+            workspace,
+            stacks,
+            lambda project, stack_region: codebuild_project_exists(session, stack_region or where, project),
+        )
+    except (BotoCoreError, ClientError) as exc:
+        raise _fail(f"looking up the deploy runners failed: {exc}", code=1) from None
+    except Exception as exc:  # backend errors
+        raise _fail(f"listing stacks failed: {_last_line(exc)}", code=1) from None
+    document = teardown_to_dict(plans, now)
+    if output_format is ListFormat.json:
+        typer.echo(json.dumps(document, indent=2))
+        return
+    out = Console(soft_wrap=True)
+    if not plans:
+        out.print("no stack to tear down")
+    for item in document["stacks"]:
+        out.print(
+            f"{item['name']}: Kubernetes layer {item['kubernetesLayer']} ({item['kubernetesResources']} resources;"
+            f" runner {item['runnerProject'] or '?'} exists: {item['runnerExists']})"
+            + (f"; error: {escape(item['error'])}" if item["error"] else "")
+        )
 
 
 @phoenix_app.command("reap")

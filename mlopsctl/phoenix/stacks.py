@@ -2,18 +2,25 @@
 
 The real implementation of :class:`PhoenixWorkspace` drives the Pulumi Automation API
 (:mod:`mlopsctl.phoenix.automation`); tests pass a fake. Everything here is pure decision-making:
-which stack, which config, which expiry, what to destroy.
+which stack, which config, which expiry, what to destroy, and which layer (docs/adr/0001): the AWS
+layer can be deployed from anywhere, the Kubernetes layer needs the cluster's private API, so
+
+- ``up --layer aws`` is ``pulumi up --target <AWS-layer URNs of the offline plan>`` (the bootstrap);
+- ``down --layer kubernetes`` is ``pulumi destroy --target <Kubernetes-layer URNs in the state>``;
+- ``down --forget-kubernetes-layer`` drops the Kubernetes layer from the state before the whole destroy,
+  for a stack whose in-VPC runner is gone (see :func:`forget_kubernetes_layer`).
 """
 
 from __future__ import annotations
 
 import copy
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal, Protocol
 
+from mlopsctl.layers import Layer
 from mlopsctl.phoenix.expiry import ExpiryError, expiry_after, parse_timestamp
 from mlopsctl.phoenix.settings import (
     ENVIRONMENT_KEY,
@@ -23,6 +30,12 @@ from mlopsctl.phoenix.settings import (
     PhoenixConfigError,
     PhoenixTemplate,
 )
+from mlopsctl.phoenix.state import forget_resources, state_layer_urns
+
+UpLayer = Literal["aws", "all"]
+DownLayer = Literal["kubernetes", "all"]
+PlanTargets = Callable[[str, Layer], Sequence[str]]
+"""``(stack, layer) -> URNs``: the target list of a layer, from the offline plan of the stack's config."""
 
 _STACK_NAME = re.compile(r"^(?:.*/)?pr-(\d+)$")
 
@@ -42,16 +55,28 @@ class PhoenixWorkspace(Protocol):
         """Replace the stack's whole configuration (structured values stay structured)."""
         ...
 
-    def up(self, stack: str) -> Mapping[str, int]:
-        """Run ``pulumi up``; return the resource change summary (e.g. ``{"create": 12}``)."""
+    def up(self, stack: str, *, targets: Sequence[str] | None = None) -> Mapping[str, int]:
+        """Run ``pulumi up`` (only ``targets``, never their dependents, when given); return the change
+        summary (e.g. ``{"create": 12}``). An empty ``targets`` list is refused, never a whole-stack up."""
         ...
 
     def expiry(self, stack: str) -> str | None:
         """The stack's recorded ``mlops:expires-at`` value as stored, or None if none is recorded."""
         ...
 
-    def destroy(self, stack: str) -> Mapping[str, int]:
-        """Run ``pulumi destroy``; return the resource change summary."""
+    def destroy(
+        self, stack: str, *, targets: Sequence[str] | None = None, target_dependents: bool = False
+    ) -> Mapping[str, int]:
+        """Run ``pulumi destroy`` (of ``targets`` and, with ``target_dependents``, what depends on them);
+        return the change summary. An empty ``targets`` list is refused, never a whole-stack destroy."""
+        ...
+
+    def export_state(self, stack: str) -> Mapping[str, Any]:
+        """``pulumi stack export``: ``{"version": ..., "deployment": {"resources": [...], ...}}``."""
+        ...
+
+    def import_state(self, stack: str, state: Mapping[str, Any]) -> None:
+        """``pulumi stack import`` of an edited export (the CLI verifies the snapshot first)."""
         ...
 
     def remove(self, stack: str) -> None:
@@ -80,6 +105,9 @@ class UpOutcome:
     expires_at: str
     owner: str
     changes: Mapping[str, int]
+    layer: UpLayer = "all"
+    targets: int = 0
+    """How many URNs were targeted (0: the whole stack)."""
 
 
 def stack_config(template: PhoenixTemplate, *, stack: str, owner: str, expires_at: str) -> dict[str, Any]:
@@ -123,10 +151,17 @@ def phoenix_up(
     now: datetime,
     ttl: timedelta | None = None,
     owner: str | None = None,
+    layer: UpLayer = "all",
+    plan_targets: PlanTargets | None = None,
+    keep_expiry: bool = False,
 ) -> UpOutcome:
     """Create or update stack ``pr-N`` from the template, (re)setting its expiry to ``now + ttl``.
 
-    Every push calls this again, so the expiry moves forward while the PR is active.
+    Every push calls this again, so the expiry moves forward while the PR is active. ``layer="aws"``
+    deploys only the AWS layer (targets from ``plan_targets``, computed after the config is written);
+    ``"all"`` is the whole stack, which needs the cluster's private API (the in-VPC runner).
+    ``keep_expiry`` reuses the stack's recorded expiry while it is still ahead of ``now``: the second job
+    of a layered up then does not move every resource's expiry tag a second time.
     """
     name = stack_name(pr)
     check_template(template)
@@ -138,12 +173,43 @@ def phoenix_up(
         raise PhoenixConfigError(
             f"{template.path}: {REGION_KEY}={region} is listed in {PHOENIX_KEY}.protectedRegions; refusing"
         )
-    expires_at = expiry_after(now, ttl or template.ttl)
-    config = stack_config(template, stack=name, owner=who, expires_at=expires_at)
     workspace.create_or_select(name)
+    expires_at = _recorded_future_expiry(workspace, name, now) if keep_expiry else None
+    expires_at = expires_at or expiry_after(now, ttl or template.ttl)
+    config = stack_config(template, stack=name, owner=who, expires_at=expires_at)
     workspace.write_config(name, config)
-    changes = workspace.up(name)
-    return UpOutcome(stack=name, expires_at=expires_at, owner=who, changes=dict(changes))
+    changes, targets = up_layer(workspace, name, layer=layer, plan_targets=plan_targets)
+    return UpOutcome(stack=name, expires_at=expires_at, owner=who, changes=dict(changes), layer=layer, targets=targets)
+
+
+def _recorded_future_expiry(workspace: PhoenixWorkspace, name: str, now: datetime) -> str | None:
+    """The stack's recorded expiry if it parses and lies after ``now``, else None."""
+    recorded = workspace.expiry(name)
+    if recorded is None:
+        return None
+    try:
+        return recorded if parse_timestamp(recorded) > now else None
+    except ExpiryError:
+        return None
+
+
+def up_layer(
+    workspace: PhoenixWorkspace, name: str, *, layer: UpLayer, plan_targets: PlanTargets | None = None
+) -> tuple[Mapping[str, int], int]:
+    """``pulumi up`` of stack ``name``: the AWS layer only (targeted, dependents excluded), or all of it.
+
+    Returns the change summary and the number of targeted URNs (0 for the whole stack). The Kubernetes
+    layer is never targeted on its own: its resources are created by the whole-stack up, which also
+    reconciles the AWS layer they depend on.
+    """
+    if layer == "all":
+        return workspace.up(name), 0
+    if plan_targets is None:
+        raise ValueError("up of the AWS layer needs plan_targets (the offline plan's URNs)")
+    targets = list(plan_targets(name, "aws"))
+    if not targets:
+        raise PhoenixConfigError(f"the offline plan of {name} has no AWS-layer resources; refusing a whole-stack up")
+    return workspace.up(name, targets=targets), len(targets)
 
 
 @dataclass(frozen=True)
@@ -188,12 +254,81 @@ class StackAction:
     detail: str
 
 
-def phoenix_down(workspace: PhoenixWorkspace, pr: int) -> StackAction:
-    """Destroy stack ``pr-N`` and remove it. A stack that does not exist is reported as kept."""
+def phoenix_down(
+    workspace: PhoenixWorkspace, pr: int, *, layer: DownLayer = "all", forget_kubernetes_layer: bool = False
+) -> StackAction:
+    """Destroy stack ``pr-N``: its Kubernetes layer only (the stack stays), or all of it and remove it.
+
+    A stack that does not exist is reported as kept. ``forget_kubernetes_layer`` (only with ``"all"``)
+    first drops the Kubernetes layer from the state: for a stack whose in-VPC runner is gone.
+    """
     name = stack_name(pr)
+    if layer != "all" and forget_kubernetes_layer:
+        raise PhoenixConfigError("--forget-kubernetes-layer goes with --layer all (it precedes the whole destroy)")
     if name not in {f"pr-{n}" for n in map(pr_number, workspace.list_stacks()) if n is not None}:
         return StackAction(name, "kept", "no such stack (already removed)")
-    return _destroy(workspace, name)
+    if layer == "kubernetes":
+        return destroy_kubernetes_layer(workspace, name)
+    return destroy_stack(workspace, name, forget_kubernetes=forget_kubernetes_layer)
+
+
+def destroy_kubernetes_layer(workspace: PhoenixWorkspace, name: str) -> StackAction:
+    """``pulumi destroy --target <every Kubernetes-layer URN in the state> --target-dependents``.
+
+    The targets come from the state, not from the program: they are what exists, including resources a
+    newer commit no longer declares, and a reaper's fresh checkout has no ``Pulumi.pr-N.yaml`` to plan
+    with. Dependents are included so that nothing is left pointing at a deleted object (none of the AWS
+    layer depends on the Kubernetes layer today; if something ever does, it goes too, from the runner,
+    which reaches both). Must run where the private API is reachable: the stack's in-VPC runner.
+    """
+    try:
+        targets = state_layer_urns(workspace.export_state(name), "kubernetes")
+    except Exception as exc:
+        return StackAction(name, "failed", f"cannot read the state: {error_summary(str(exc))}")
+    if not targets:
+        return StackAction(name, "kept", "no Kubernetes-layer resources in the state; nothing to destroy")
+    try:
+        changes = workspace.destroy(name, targets=targets, target_dependents=True)
+    except Exception as exc:
+        return StackAction(name, "failed", error_summary(str(exc)))
+    deleted = changes.get("delete", 0)
+    return StackAction(name, "destroyed", f"{deleted} Kubernetes-layer resources deleted; the AWS layer stays")
+
+
+def forget_kubernetes_layer(workspace: PhoenixWorkspace, name: str) -> int:
+    """Drop every Kubernetes-layer resource from the state of ``name`` (export, edit, import); return how many.
+
+    The fallback for a stack whose in-VPC runner is gone, before a whole destroy from outside the VPC.
+    Safe because every resource of that layer is an object in the cluster's own datastore (namespaces,
+    NetworkPolicies, Helm releases, ESO objects, the StorageClass) or the Kubernetes provider itself:
+    deleting the EKS cluster, which the AWS-layer destroy does, deletes all of them at once. What the
+    in-cluster controllers would have cleaned up on a graceful delete (load balancers of LoadBalancer
+    Services, EBS volumes of dynamically provisioned PersistentVolumes) is not in the state either way;
+    the platform creates neither (ClusterIP Services only, no PersistentVolumeClaims). Should something
+    deployed by hand leave one behind, the reaper's tag sweep removes a load balancer only if it carries
+    the phoenix tags, and EBS volumes are not a swept kind at all.
+    """
+    state = workspace.export_state(name)
+    urns = state_layer_urns(state, "kubernetes")
+    if urns:
+        workspace.import_state(name, forget_resources(state, urns))
+    return len(urns)
+
+
+def destroy_stack(workspace: PhoenixWorkspace, name: str, *, forget_kubernetes: bool = False) -> StackAction:
+    """Whole ``pulumi destroy`` of ``name`` and removal of the stack (with ``forget_kubernetes``, after
+    :func:`forget_kubernetes_layer`). Failures are reported in the action, never raised."""
+    forgotten = 0
+    if forget_kubernetes:
+        try:
+            forgotten = forget_kubernetes_layer(workspace, name)
+        except Exception as exc:
+            return StackAction(name, "failed", f"forgetting the Kubernetes layer failed: {error_summary(str(exc))}")
+    action = _destroy(workspace, name)
+    if forgotten and action.status == "destroyed":
+        detail = f"{forgotten} Kubernetes-layer resources forgotten (they went with the cluster); {action.detail}"
+        return StackAction(name, action.status, detail)
+    return action
 
 
 def reap_stacks(
@@ -216,10 +351,36 @@ def reap_stacks(
         elif not execute:
             actions.append(StackAction(info.name, "would-destroy", f"expired at {info.expires_at}"))
         else:
+            blocked = _kubernetes_layer_left(workspace, info.name)
+            if blocked is not None:
+                actions.append(blocked)
+                continue
             if on_progress:
                 on_progress(f"destroying {info.name} (expired at {info.expires_at})")
             actions.append(_destroy(workspace, info.name))
     return actions
+
+
+def _kubernetes_layer_left(workspace: PhoenixWorkspace, name: str) -> StackAction | None:
+    """A failed action when the Kubernetes layer of ``name`` is still in its state, else None.
+
+    The reaper runs outside the VPC: a whole destroy would have to reach the cluster's private API for
+    every Kubernetes resource, time out, and leave a half-destroyed stack. The layer is destroyed first on
+    the stack's runner (``down --layer kubernetes``) or, if that runner is gone, forgotten.
+    """
+    try:
+        left = state_layer_urns(workspace.export_state(name), "kubernetes")
+    except Exception as exc:
+        return StackAction(name, "failed", f"cannot read the state: {error_summary(str(exc))}")
+    if not left:
+        return None
+    return StackAction(
+        name,
+        "failed",
+        f"{len(left)} Kubernetes-layer resources still in the state: run `mlopsctl phoenix down --pr "
+        f"{pr_number(name)} --layer kubernetes` on the stack's runner, or, if that runner is gone, "
+        f"`mlopsctl phoenix down --pr {pr_number(name)} --forget-kubernetes-layer`",
+    )
 
 
 def _destroy(workspace: PhoenixWorkspace, name: str) -> StackAction:
@@ -228,12 +389,15 @@ def _destroy(workspace: PhoenixWorkspace, name: str) -> StackAction:
         changes = workspace.destroy(name)
         workspace.remove(name)
     except Exception as exc:
-        return StackAction(name, "failed", _error_summary(str(exc)))
+        return StackAction(name, "failed", error_summary(str(exc)))
     deleted = changes.get("delete", 0)
     return StackAction(name, "destroyed", f"{deleted} resources deleted, stack removed")
 
 
-def _error_summary(text: str) -> str:
-    # Pulumi's CommandError carries the whole stderr; its last non-empty line is the actual error.
+def error_summary(text: str) -> str:
+    """The last non-empty line of an error, at most 300 characters.
+
+    Pulumi's CommandError carries the whole stderr; its last non-empty line is the actual error.
+    """
     lines = [line for line in text.strip().splitlines() if line.strip()]
     return lines[-1].strip()[:300] if lines else "unknown error"

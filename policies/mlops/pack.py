@@ -3,6 +3,12 @@
 from __future__ import annotations
 
 from policies.mlops.athena import workgroup_enforce_configuration, workgroup_results_encrypted
+from policies.mlops.codebuild import (
+    project_cloudwatch_logs,
+    project_customer_key,
+    project_not_privileged,
+    project_vpc_attached,
+)
 from policies.mlops.ec2 import (
     default_security_group_no_rules,
     launch_template_imdsv2,
@@ -87,6 +93,11 @@ RULES: tuple[Rule, ...] = (
     cluster_secrets_encryption.RULE,
     cluster_control_plane_logging.RULE,
     addon_network_policy_enforced.RULE,
+    # CodeBuild (the in-VPC deploy runner)
+    project_vpc_attached.RULE,
+    project_not_privileged.RULE,
+    project_customer_key.RULE,
+    project_cloudwatch_logs.RULE,
     # IAM
     policy_no_wildcard_action.RULE,
     policy_no_wildcard_resource_write.RULE,

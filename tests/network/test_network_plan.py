@@ -93,7 +93,9 @@ def test_s3_policy_admits_the_layer_buckets_of_the_registries_the_platform_pulls
     image = cluster_autoscaler_values(cluster_name="c", region="eu-central-1", role_arn="arn", image_tag="v1.34.0")
     assert image["image"]["repository"].startswith("registry.k8s.io/")
     doc = json.loads(s3_gateway_policy("123456789012", "eu-central-1"))
-    resources = [r for st in doc["Statement"] for r in ([st["Resource"]] if isinstance(st["Resource"], str) else st["Resource"])]
+    resources = [
+        r for st in doc["Statement"] for r in ([st["Resource"]] if isinstance(st["Resource"], str) else st["Resource"])
+    ]
     assert "arn:aws:s3:::prod-registry-k8s-io-eu-central-1/*" in resources
     london = json.loads(s3_gateway_policy("123456789012", "eu-west-2"))["Statement"][2]["Resource"]
     assert london[0] == "arn:aws:s3:::767373bbdcb8270361b96548387bf2a9ad0d48758c35-eu-west-2/*"

@@ -13,7 +13,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -285,6 +285,7 @@ class FleetBuilder:
         self._load_balancer(name, vpc, subnets, groups[0], tags)
         role_arn = self._iam_role(f"{name}-node", tags)
         self._eks(name, subnets, role_arn, tags)
+        self._codebuild(name, vpc, subnets, groups[0], role_arn, tags)
         self._rds(name, subnets, tags)
         self.bucket(f"{name}-lake", tags, versions=3)
         self.simple_kinds(name, tags)
@@ -315,6 +316,31 @@ class FleetBuilder:
             "eks:nodegroup",
             f"{name}-cpu",
             _exists(lambda: eks.describe_nodegroup(clusterName=cluster, nodegroupName=f"{name}-cpu")),
+        )
+
+    def _codebuild(
+        self, name: str, vpc: str, subnets: list[str], sg: str, role_arn: str, tags: Mapping[str, str]
+    ) -> None:
+        """The stack's in-VPC deploy runner (CodeBuild tags are lowercase ``key``/``value`` pairs)."""
+        codebuild, f = self.client("codebuild"), self.fleet
+        project = f"mlops-{name}-deploy"
+        codebuild.create_project(
+            name=project,
+            source={"type": "GITHUB", "location": "https://github.com/example-org/mlops-platform.git"},
+            artifacts={"type": "NO_ARTIFACTS"},
+            environment={
+                "type": "LINUX_CONTAINER",
+                "image": "aws/codebuild/amazonlinux-x86_64-standard:5.0",
+                "computeType": "BUILD_GENERAL1_MEDIUM",
+            },
+            serviceRole=role_arn,
+            vpcConfig={"vpcId": vpc, "subnets": subnets, "securityGroupIds": [sg]},
+            tags=[{"key": k, "value": v} for k, v in tags.items()],
+        )
+        f.add(
+            "codebuild:project",
+            project,
+            lambda: bool(codebuild.batch_get_projects(names=[project])["projects"]),
         )
 
     def _rds(self, name: str, subnets: list[str], tags: Mapping[str, str]) -> None:
@@ -530,15 +556,49 @@ class FakeStack:
     config: dict[str, Any] = field(default_factory=dict)
     expiry: str | None = None
     resources: int = 0
+    state: list[dict[str, Any]] = field(default_factory=list)
+    """Resources of the exported state (``{"urn", "type", ...}``), for the layered operations."""
+
+
+@dataclass(frozen=True)
+class Operation:
+    """One up/destroy as the Automation API would receive it (``targets`` None: the whole stack)."""
+
+    kind: str
+    stack: str
+    targets: tuple[str, ...] | None = None
+    target_dependents: bool = False
+
+
+def k8s_resource(stack: str, name: str, kind: str = "kubernetes:core/v1:Namespace") -> dict[str, Any]:
+    """A Kubernetes-layer resource as it appears in an exported state."""
+    return {"urn": f"urn:pulumi:{stack}::mlops-platform::{kind}::{name}", "type": kind, "custom": True}
+
+
+def aws_resource(stack: str, name: str, kind: str = "aws:s3/bucket:Bucket", **extra: Any) -> dict[str, Any]:
+    """An AWS-layer resource as it appears in an exported state."""
+    return {"urn": f"urn:pulumi:{stack}::mlops-platform::{kind}::{name}", "type": kind, "custom": True, **extra}
 
 
 class FakeWorkspace:
-    """In-memory PhoenixWorkspace: stacks, their config and an expiry as the real backend would record."""
+    """In-memory PhoenixWorkspace: stacks, their config and an expiry as the real backend would record.
 
-    def __init__(self, stacks: dict[str, FakeStack] | None = None, fail_destroy: set[str] | None = None) -> None:
+    ``calls`` keeps the coarse history (``("up", "pr-1")``); ``operations`` records each up/destroy with
+    its exact target list, as the Automation API would receive it.
+    """
+
+    def __init__(
+        self,
+        stacks: dict[str, FakeStack] | None = None,
+        fail_destroy: set[str] | None = None,
+        fail_export: set[str] | None = None,
+    ) -> None:
         self.stacks: dict[str, FakeStack] = stacks or {}
         self.fail_destroy = fail_destroy or set()
+        self.fail_export = fail_export or set()
         self.calls: list[tuple[str, str]] = []
+        self.operations: list[Operation] = []
+        self.imported: dict[str, dict[str, Any]] = {}
 
     def list_stacks(self) -> list[str]:
         self.calls.append(("list", ""))
@@ -552,8 +612,11 @@ class FakeWorkspace:
         self.calls.append(("config", stack))
         self.stacks[stack].config = json.loads(json.dumps(config))
 
-    def up(self, stack: str) -> Mapping[str, int]:
+    def up(self, stack: str, *, targets: Sequence[str] | None = None) -> Mapping[str, int]:
+        if targets is not None and not targets:
+            raise ValueError("an empty target list would make this a whole-stack operation; refusing")
         self.calls.append(("up", stack))
+        self.operations.append(Operation("up", stack, tuple(targets) if targets is not None else None))
         entry = self.stacks[stack]
         # What the program does with the config: the expiry lands in the provider's default tags.
         entry.expiry = entry.config["mlops:phoenix"]["expiresAt"]
@@ -564,12 +627,40 @@ class FakeWorkspace:
     def expiry(self, stack: str) -> str | None:
         return self.stacks[stack].expiry
 
-    def destroy(self, stack: str) -> Mapping[str, int]:
+    def destroy(
+        self, stack: str, *, targets: Sequence[str] | None = None, target_dependents: bool = False
+    ) -> Mapping[str, int]:
+        if targets is not None and not targets:
+            raise ValueError("an empty target list would make this a whole-stack operation; refusing")
         self.calls.append(("destroy", stack))
+        self.operations.append(
+            Operation("destroy", stack, tuple(targets) if targets is not None else None, target_dependents)
+        )
         if stack in self.fail_destroy:
             raise RuntimeError("stderr: ...\nerror: update failed: DependencyViolation on vpc-123")
-        deleted, self.stacks[stack].resources = self.stacks[stack].resources, 0
+        entry = self.stacks[stack]
+        if targets is not None:
+            gone = set(targets)
+            before = len(entry.state)
+            entry.state = [r for r in entry.state if r["urn"] not in gone]
+            return {"delete": before - len(entry.state)}
+        deleted, entry.resources = entry.resources, 0
+        entry.state = []
         return {"delete": deleted}
+
+    def export_state(self, stack: str) -> Mapping[str, Any]:
+        self.calls.append(("export", stack))
+        if stack in self.fail_export:
+            raise RuntimeError("stderr: ...\nerror: could not load checkpoint")
+        return {
+            "version": 3,
+            "deployment": {"manifest": {}, "resources": json.loads(json.dumps(self.stacks[stack].state))},
+        }
+
+    def import_state(self, stack: str, state: Mapping[str, Any]) -> None:
+        self.calls.append(("import", stack))
+        self.imported[stack] = json.loads(json.dumps(state))
+        self.stacks[stack].state = list(state["deployment"]["resources"])
 
     def remove(self, stack: str) -> None:
         self.calls.append(("remove", stack))

@@ -1,21 +1,36 @@
 """The sweep's service handlers, in deletion order.
 
 The order is the dependency order of the platform's resources: what uses something is deleted
-before what it uses. Node groups before clusters; instances, load balancers, databases and NAT
-gateways before the network pieces they sit in; network pieces inside-out (ENIs and addresses,
-security groups, gateways, route tables, subnets) before their VPC; data and logs before the KMS
-keys that encrypt them; IAM (global) after every regional user of its roles.
+before what it uses. Node groups before clusters; instances, CodeBuild projects (the deploy runner, whose
+builds hold network interfaces), load balancers, databases and NAT gateways before the network pieces they
+sit in; network pieces inside-out (ENIs and addresses, security groups, gateways, route tables, subnets)
+before their VPC; data and logs before the KMS keys that encrypt them; IAM (global) after every regional
+user of its roles.
 """
 
 from __future__ import annotations
 
-from mlopsctl.phoenix.handlers import athena, ec2, eks, elbv2, glue, iam, kms, logs, rds, s3, secretsmanager
+from mlopsctl.phoenix.handlers import (
+    athena,
+    codebuild,
+    ec2,
+    eks,
+    elbv2,
+    glue,
+    iam,
+    kms,
+    logs,
+    rds,
+    s3,
+    secretsmanager,
+)
 from mlopsctl.phoenix.handlers.base import Found, Handler
 
 HANDLERS: tuple[Handler, ...] = (
     eks.NODEGROUPS,
     eks.CLUSTERS,
     ec2.INSTANCES,
+    codebuild.PROJECTS,
     elbv2.LOAD_BALANCERS,
     elbv2.TARGET_GROUPS,
     rds.DB_INSTANCES,
