@@ -7,7 +7,7 @@ own ``values.schema.json`` kept in ``shared/schemas`` (apache/airflow commit 002
 no released chart defaults to 3.0.5. 1.18.0 is the release this schema descends from: every key used
 here exists in it (apiServer, jwtSecretName, apiSecretKeySecretName, dagProcessor, securityContexts,
 pgbouncer.configSecretName / metricsExporterSidecar.statsSecretName). The Airflow image is pinned to the
-configured version (3.0.5 by default) through ``airflowVersion``/``defaultAirflowTag``/``images.airflow``,
+configured version (3.0.6 by default: 3.0.5 was yanked from PyPI, apache/airflow#54768) through ``airflowVersion``/``defaultAirflowTag``/``images.airflow``,
 so the chart's own default image is never used.
 
 Nothing secret is in the values: the metadata connection, PgBouncer's config and the Fernet/API/JWT keys

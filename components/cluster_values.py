@@ -493,15 +493,17 @@ CLUSTER_AUTOSCALER_IMAGE = "registry.k8s.io/autoscaling/cluster-autoscaler"
 
 CLUSTER_AUTOSCALER_RELEASES: dict[str, tuple[str, str]] = {
     "1.33": ("9.51.0", "v1.33.0"),
-    "1.34": ("9.53.0", "v1.34.2"),
-    "1.35": ("9.59.0", "v1.35.0"),
+    "1.34": ("9.53.0", "v1.34.5"),
+    "1.35": ("9.59.0", "v1.35.2"),
 }
 """Kubernetes minor -> (chart version, image tag): the chart release whose appVersion has the cluster's minor.
 
 The autoscaler only supports the Kubernetes minor it was built for (its README's compatibility table), so
 the pin follows ``mlops:cluster.version``. Chart -> appVersion from ``helm search repo --versions`` (9.51.0
-ships 1.33.0, 9.53.0 ships 1.34.2, 9.59.0 ships 1.35.0); the image tag is set explicitly to the same
-appVersion so the plan shows the exact image."""
+ships 1.33.0, 9.53.0 ships 1.34.2, 9.59.0 ships 1.35.0). The image tag is set explicitly, to the newest
+patch of the minor the autoscaler README recommends where a registry release is on record
+(v1.34.5: its release notes list registry.k8s.io/autoscaling/cluster-autoscaler:v1.34.5; v1.35.2: tagged
+2026-07-22 with a published digest; v1.33.6 has only a git tag, so 1.33 keeps the chart's v1.33.0)."""
 
 CLUSTER_AUTOSCALER_NAMESPACE = "kube-system"
 """Namespace of the autoscaler and the device plugin (EKS system add-ons live there)."""

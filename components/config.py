@@ -319,7 +319,7 @@ class KServeConfig(_Section):
     enabled: bool = True
     version: str = Field(default="v0.15.2", pattern=r"^v\d+\.\d+\.\d+$")
     """KServe chart version (OCI charts kserve-crd and kserve), pinned: vX.Y.Z."""
-    cert_manager_version: str = Field(default="v1.18.2", pattern=r"^v\d+\.\d+\.\d+$")
+    cert_manager_version: str = Field(default="v1.21.1", pattern=r"^v\d+\.\d+\.\d+$")
     """cert-manager chart version (https://charts.jetstack.io), pinned: vX.Y.Z."""
 
 
@@ -428,9 +428,10 @@ class TrackingConfig(_Section):
     """The MLflow tracking server."""
 
     enabled: bool = True
-    mlflow_version: str = Field(default="3.17.2", pattern=r"^\d+\.\d+\.\d+$")
+    mlflow_version: str = Field(default="3.17.0", pattern=r"^\d+\.\d+\.\d+$")
     """Official MLflow image tag (ghcr.io/mlflow/mlflow:v<version>-full; the -full image, with the PostgreSQL
-    driver and boto3, exists from 3.10 on: https://github.com/mlflow/mlflow/tree/master/docker)."""
+    driver and boto3, exists from 3.10 on: https://github.com/mlflow/mlflow/tree/master/docker). Default 3.17.0:
+    the newest release whose `-full` tag is on record; check a newer one with `docker manifest inspect` first."""
     replicas: int = Field(default=1, ge=1, le=20)
     database: DatabaseConfig = Field(default_factory=DatabaseConfig)
     clients: list[str] = Field(default_factory=list)
@@ -510,7 +511,7 @@ class OrchestratorConfig(_Section):
 
     enabled: bool = True
     mode: Literal["helm", "mwaa"] = "helm"
-    airflow_version: str = Field(default="3.0.5", pattern=r"^\d+\.\d+\.\d+$")
+    airflow_version: str = Field(default="3.0.6", pattern=r"^\d+\.\d+\.\d+$")
     """Airflow image version for helm mode (3.x)."""
     dags_git: GitDagsConfig | None = None
     """DAGs from git-sync; None means DAGs come from the lake's S3 prefix."""

@@ -150,10 +150,10 @@ CHARTS: dict[str, ChartFacts] = {
         ),
     ),
     # cert-manager: controller, webhook, cainjector and the startupapicheck post-install hook, all tagged
-    # with the chart version (https://github.com/cert-manager/cert-manager/blob/v1.18.2/deploy/charts/cert-manager/values.yaml).
+    # with the chart version (https://github.com/cert-manager/cert-manager/blob/v1.21.1/deploy/charts/cert-manager/values.yaml).
     "cert-manager": ChartFacts(
-        read_at="v1.18.2",
-        source="deploy/charts/cert-manager/values.yaml (cert-manager/cert-manager v1.18.2)",
+        read_at="v1.21.1",
+        source="deploy/charts/cert-manager/values.yaml (cert-manager/cert-manager v1.21.1)",
         worst_case_wait_s=300,
         api_client=True,
         images=tuple(

@@ -6,8 +6,8 @@ JSON (``deploy`` in the ``mlops-plan/1`` document)::
      "checks": [{"id": "ordering", "title": "...", "violations": 0}, ...],
      "violations": [{"check": "principals", "id": "principals:serving-node-key:AWSServiceRoleForAutoScaling",
                      "resource": "urn:...", "message": "..."}],
-     "images": [{"image": "docker.io/apache/airflow:3.0.5", "registry": "docker.io",
-                 "repository": "apache/airflow", "tag": "3.0.5", "digest": null,
+     "images": [{"image": "docker.io/apache/airflow:3.0.6", "registry": "docker.io",
+                 "repository": "apache/airflow", "tag": "3.0.6", "digest": null,
                  "source": "values images.airflow", "usedBy": ["urn:..."]}],
      "layers": {"aws": 230, "kubernetes": 46}}
 """

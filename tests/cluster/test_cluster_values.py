@@ -385,12 +385,12 @@ def test_autoscaler_policy_follows_the_partition() -> None:
 def test_autoscaler_values_discover_this_cluster_with_irsa_on_the_system_pool() -> None:
     role = f"arn:aws:iam::{ACCOUNT}:role/ca"
     v = values.cluster_autoscaler_values(
-        cluster_name="mlops-prod", region="eu-west-1", role_arn=role, image_tag="v1.34.2"
+        cluster_name="mlops-prod", region="eu-west-1", role_arn=role, image_tag="v1.34.5"
     )
     assert v["cloudProvider"] == "aws"
     assert v["autoDiscovery"] == {"clusterName": "mlops-prod"}
     assert v["awsRegion"] == "eu-west-1"
-    assert v["image"] == {"repository": "registry.k8s.io/autoscaling/cluster-autoscaler", "tag": "v1.34.2"}
+    assert v["image"] == {"repository": "registry.k8s.io/autoscaling/cluster-autoscaler", "tag": "v1.34.5"}
     sa = v["rbac"]["serviceAccount"]
     assert sa["name"] == "cluster-autoscaler"
     assert sa["annotations"] == {"eks.amazonaws.com/role-arn": role}

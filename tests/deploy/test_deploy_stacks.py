@@ -39,14 +39,14 @@ def test_each_stack_reports_the_deploy_section(stack: str, graph_of: Callable[[s
 def test_the_image_inventory_lists_what_each_stack_runs(stack: str, graph_of: Callable[[str], Graph]) -> None:
     images = {e["image"]: e for e in evaluate_deploy(graph_of(stack)).images}
     for expected in (
-        "docker.io/apache/airflow:3.0.5",
-        "ghcr.io/mlflow/mlflow:v3.17.2-full",
+        "docker.io/apache/airflow:3.0.6",
+        "ghcr.io/mlflow/mlflow:v3.17.0-full",
         "ghcr.io/external-secrets/external-secrets:v2.3.0",
-        "quay.io/jetstack/cert-manager-controller:v1.18.2",
+        "quay.io/jetstack/cert-manager-controller:v1.21.1",
         "docker.io/kserve/kserve-controller:v0.15.2",
     ):
         assert expected in images, expected
-    airflow = images["docker.io/apache/airflow:3.0.5"]
+    airflow = images["docker.io/apache/airflow:3.0.6"]
     assert airflow["source"] == "values images.airflow"
     assert [u.rsplit("::", 1)[-1] for u in airflow["usedBy"]] == ["orchestrator-release"]
     assert all(e["tag"] or e["digest"] or "chart default" in e["source"] for e in images.values())

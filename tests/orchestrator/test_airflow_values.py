@@ -20,7 +20,7 @@ GIT = GitDagsConfig(repository="https://github.com/acme/dags.git", branch="relea
 
 def _values(**overrides: Any) -> dict[str, Any]:
     arguments: dict[str, Any] = {
-        "airflow_version": "3.0.5",
+        "airflow_version": "3.0.6",
         "region": "eu-west-1",
         "logs_uri": LOGS,
         "role_arns": ROLE_ARNS,
@@ -68,7 +68,7 @@ def test_changes_the_chart_would_reject_fail(change: Any, where: str) -> None:
 def test_schema_is_the_pinned_copy_with_the_pinned_default() -> None:
     schema = upstream_schemas.load(AIRFLOW_SCHEMA)
     assert schema["properties"]["airflowVersion"]["default"] == "3.0.5"
-    assert OrchestratorConfig().airflow_version == "3.0.5"
+    assert OrchestratorConfig().airflow_version == "3.0.6"  # 3.0.5 was yanked (apache/airflow#54768)
     assert av.AIRFLOW_CHART_VERSION == "1.18.0"
     assert av.AIRFLOW_CHART_REPOSITORY == "https://airflow.apache.org"
 
@@ -78,8 +78,8 @@ def test_executor_image_and_bundled_databases() -> None:
     assert values["executor"] == "KubernetesExecutor"
     assert values["postgresql"] == {"enabled": False}
     assert values["redis"] == {"enabled": False}
-    assert values["airflowVersion"] == values["defaultAirflowTag"] == "3.0.5"
-    assert values["images"]["airflow"] == {"repository": "apache/airflow", "tag": "3.0.5", "pullPolicy": "IfNotPresent"}
+    assert values["airflowVersion"] == values["defaultAirflowTag"] == "3.0.6"
+    assert values["images"]["airflow"] == {"repository": "apache/airflow", "tag": "3.0.6", "pullPolicy": "IfNotPresent"}
 
 
 def test_connection_and_keys_only_by_secret_name() -> None:

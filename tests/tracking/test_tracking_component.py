@@ -122,7 +122,7 @@ def test_deployment_wires_image_args_and_secrets(dev: tuple[Graph, dict[str, Any
     }
     pod = _pod(graph)
     container = pod["containers"][0]
-    assert container["image"] == "ghcr.io/mlflow/mlflow:v3.17.2-full"
+    assert container["image"] == "ghcr.io/mlflow/mlflow:v3.17.0-full"
     assert f"s3://{LAKE_BUCKET}/mlflow" in container["args"]
     assert pod["serviceAccountName"] == "mlflow"
     env = {e["name"]: e for e in container["env"]}

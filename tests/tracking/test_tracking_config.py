@@ -25,7 +25,7 @@ def problems(**sections: Any) -> list[str]:
 
 def test_defaults_pin_a_full_image_and_safe_database() -> None:
     config = TrackingConfig()
-    assert config.mlflow_version == "3.17.2"
+    assert config.mlflow_version == "3.17.0"
     assert config.database.backup_retention_days >= 7
     assert config.database.log_retention_days == 90
 
