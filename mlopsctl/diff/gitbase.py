@@ -22,6 +22,7 @@ PlanBuilder = Callable[[Path, str, Path], None]
 """Writes the plan of (project_dir, stack) to the given JSON file; raises `DiffError` on failure."""
 
 _TAIL_LINES = 20
+EXIT_OK, EXIT_FINDINGS = 0, 1
 
 
 def _git(args: list[str], cwd: Path) -> str:
@@ -43,7 +44,9 @@ def subprocess_plan_builder(project_dir: Path, stack: str, out: Path) -> None:
     cmd = [sys.executable, "-m", "mlopsctl", "plan", "--project-dir", str(project_dir), "--stack", stack]
     cmd += ["--format", "json", "--out", str(out)]
     done = subprocess.run(cmd, capture_output=True, text=True, check=False)
-    if done.returncode != 0 or not out.is_file():
+    # Exit 1 means "planned, with findings" (a mandatory violation, a deploy or connectivity finding): the
+    # plan is written and is exactly what the PR check must compare. Only 2 (or no plan) is a failure.
+    if done.returncode not in (EXIT_OK, EXIT_FINDINGS) or not out.is_file():
         tail = "\n".join((done.stderr or done.stdout).strip().splitlines()[-_TAIL_LINES:])
         raise DiffError(f"planning {project_dir} (stack {stack!r}) failed with exit code {done.returncode}:\n{tail}")
 

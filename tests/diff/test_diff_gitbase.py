@@ -159,3 +159,30 @@ def test_git_base_with_the_real_plan_subprocess(tmp_path: Path) -> None:
     assert "defaultTags.tags.owner" in paths  # the config change
     assert "maxRetries" in paths  # the code change: BASE ran REF's components, HEAD the working tree's
     assert len(_worktrees(repo)) == 1
+
+
+def test_git_base_reports_a_pr_that_introduces_a_mandatory_violation(tmp_path: Path) -> None:
+    """`mlopsctl plan` exits 1 for findings, with the plan written: the PR check must diff it, not crash."""
+    root = Path(__file__).resolve().parents[2]
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    for name in ("Pulumi.yaml", "__main__.py"):
+        shutil.copy(root / name, repo / name)
+    for name in ("components", "stacks"):
+        shutil.copytree(root / name, repo / name, ignore=shutil.ignore_patterns("__pycache__"))
+    _git(repo, "init", "-q", "-b", "main")
+    _git(repo, "add", ".")
+    _git(repo, "commit", "-q", "-m", "base")
+    stack_file = repo / "stacks" / "Pulumi.dev.yaml"
+    text = stack_file.read_text()
+    assert '    version: "1.34"\n' in text
+    stack_file.write_text(text.replace('    version: "1.34"\n', '    version: "1.34"\n    publicAccessCidrs: [203.0.113.0/24]\n'))
+
+    result = CliRunner().invoke(
+        _app(),
+        ["diff", "--git-base", "HEAD", "--stack", "dev", "--project-dir", str(repo), "--format", "json"],
+    )
+    assert result.exit_code == 1, result.output  # findings, not a usage error
+    doc = json.loads(result.stdout)
+    new = {v["policy"] for v in doc["policy"]["new"]}
+    assert "eks-cluster-private-endpoint" in new
