@@ -353,7 +353,8 @@ class MlopsPlatform(pulumi.ComponentResource):
                     writes=[str(n) for n in v[1 + len(reads) :]],
                 )
             ),
-            opts=pulumi.ResourceOptions(parent=self),
+            # Under the lake, whose provider it inherits (the platform's, with region and default tags).
+            opts=pulumi.ResourceOptions(parent=lake),
         )
 
     def exports(self) -> dict[str, pulumi.Input[Any]]:

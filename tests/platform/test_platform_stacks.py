@@ -56,6 +56,16 @@ def test_every_kubernetes_resource_uses_the_cluster_provider(stack: str, graph_o
 
 
 @pytest.mark.parametrize("stack", STACKS)
+def test_every_aws_resource_uses_the_platform_provider(stack: str, graph_of: GraphOf) -> None:
+    # The default provider has no region from the stack and no default tags: nothing may fall back to it.
+    graph = graph_of(stack)
+    (provider,) = graph.by_type("pulumi:providers:aws")
+    aws_resources = [r for r in graph.resources if r.custom and r.type.startswith("aws:")]
+    strays = sorted(r.name for r in aws_resources if (r.provider or "").rsplit("::", 1)[0] != provider.urn)
+    assert aws_resources and strays == []
+
+
+@pytest.mark.parametrize("stack", STACKS)
 def test_every_workload_namespace_is_default_deny_both_ways(stack: str, graph_of: GraphOf) -> None:
     graph = graph_of(stack)
     policies = [r.inputs for r in graph.by_type("kubernetes:networking.k8s.io/v1:NetworkPolicy")]
