@@ -176,7 +176,9 @@ def test_git_base_reports_a_pr_that_introduces_a_mandatory_violation(tmp_path: P
     stack_file = repo / "stacks" / "Pulumi.dev.yaml"
     text = stack_file.read_text()
     assert '    version: "1.34"\n' in text
-    stack_file.write_text(text.replace('    version: "1.34"\n', '    version: "1.34"\n    publicAccessCidrs: [203.0.113.0/24]\n'))
+    stack_file.write_text(
+        text.replace('    version: "1.34"\n', '    version: "1.34"\n    publicAccessCidrs: [203.0.113.0/24]\n')
+    )
 
     result = CliRunner().invoke(
         _app(),
