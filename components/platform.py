@@ -14,21 +14,22 @@ import pulumi
 import pulumi_aws as aws
 from pulumi.runtime import config as runtime_config
 
-from components import airflow_values, rds_ca
-from components.cluster import PREDICTORS, ServingCluster, ServingClusterArgs
+from components.cluster.component import PREDICTORS, ServingCluster, ServingClusterArgs
+from components.cluster.secrets_operator import SecretsOperator, SecretsOperatorArgs
 from components.config import NAMESPACE, PlatformConfig
-from components.datalake import DataLake, DataLakeArgs
-from components.deploy_runner import DeployRunner, DeployRunnerArgs
-from components.flows import AwsDestination, Flow, FlowGraph
+from components.data import rds_ca as rds_ca
+from components.data.lake import DataLake, DataLakeArgs
+from components.data.lake_grants import catalog_api_document
+from components.data.warehouse import PORT as warehouse_port
+from components.data.warehouse import Warehouse, WarehouseArgs
+from components.deploy.runner import DeployRunner, DeployRunnerArgs
 from components.iam import partition_of
-from components.lake_grants import catalog_api_document
-from components.network import Network, NetworkArgs
-from components.orchestrator import Orchestrator, OrchestratorArgs
-from components.secrets_operator import SecretsOperator, SecretsOperatorArgs
-from components.tracking import TrackingServer, TrackingServerArgs
-from components.warehouse import PORT as warehouse_port
-from components.warehouse import Warehouse, WarehouseArgs
-from components.zerotrust import ZeroTrust, ZeroTrustArgs
+from components.network.component import Network, NetworkArgs
+from components.orchestration import airflow_values as airflow_values
+from components.orchestration.component import Orchestrator, OrchestratorArgs
+from components.tracking.component import TrackingServer, TrackingServerArgs
+from components.zerotrust.component import ZeroTrust, ZeroTrustArgs
+from components.zerotrust.flows import AwsDestination, Flow, FlowGraph
 
 ARTIFACTS_ZONE = "ml-artifacts"
 """The lake zone holding MLflow artifacts and Airflow task logs."""

@@ -2,7 +2,7 @@
 
 Input is an engine :class:`~mlopsctl.engine.Graph`: the captured ``NetworkPolicy`` registrations and the
 stack outputs ``zeroTrustFlows`` / ``zeroTrustWorkloads`` that the ZeroTrust component describes. The
-evaluation itself is :func:`components.reachability.allowed_connections`; this module only gathers its
+evaluation itself is :func:`mlopsctl.reachability.allowed_connections`; this module only gathers its
 inputs from the graph and presents the comparison (rich table for the terminal, markdown for PRs).
 
 Flows from an AWS source (``sourceKind: aws``, e.g. the deploy runner -> the EKS API) are not pod traffic, so
@@ -20,15 +20,15 @@ from typing import Any, Literal
 
 from rich.table import Table
 
-from components.flows import AwsDestination, ExternalDestination, Workload, aws_flow_rule_description
-from components.reachability import (
+from components.zerotrust.flows import AwsDestination, ExternalDestination, Workload, aws_flow_rule_description
+from mlopsctl.engine import Graph
+from mlopsctl.reachability import (
     ANY_PORT,
     Connection,
     UnsupportedPolicyError,
     allowed_connections,
     destination_labels,
 )
-from mlopsctl.engine import Graph
 
 NETWORK_POLICY_TYPE = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
 INGRESS_RULE_TYPE = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"

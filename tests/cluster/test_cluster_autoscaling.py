@@ -13,8 +13,8 @@ import pulumi
 import pulumi_aws as aws
 import pytest
 
-from components import cluster_values as values
-from components.cluster import ServingCluster, ServingClusterArgs
+from components.cluster import values as values
+from components.cluster.component import ServingCluster, ServingClusterArgs
 from components.config import PlatformConfig, load_stack_file
 from mlopsctl.engine import Graph, Registration, run_program
 from mlopsctl.policy import evaluate

@@ -17,9 +17,9 @@ import pulumi_aws as aws
 import pytest
 from google.protobuf import json_format
 
-from components.cluster import PREDICTORS, TRANSFORMERS, ServingCluster, ServingClusterArgs, validate_args
+from components.cluster.component import PREDICTORS, TRANSFORMERS, ServingCluster, ServingClusterArgs, validate_args
 from components.config import PlatformConfig, load_stack_file
-from components.flows import AwsDestination
+from components.zerotrust.flows import AwsDestination
 from mlopsctl.engine import Graph, Registration, run_program
 from mlopsctl.policy import evaluate
 

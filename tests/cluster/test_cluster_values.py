@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from components import cluster_values as values
+from components.cluster import values as values
 from components.config import ClusterConfig, KServeConfig, NodePoolConfig
 
 ACCOUNT = "123456789012"

@@ -17,9 +17,9 @@ import pulumi
 import pulumi_aws as aws
 import pytest
 
-from components import deploy_runner_values as values
 from components.config import PlatformConfig, RunnerConfig, load_stack_file
-from components.deploy_runner import DeployRunner, DeployRunnerArgs, validate_args
+from components.deploy import runner_values as values
+from components.deploy.runner import DeployRunner, DeployRunnerArgs, validate_args
 from mlopsctl.connectivity import connectivity
 from mlopsctl.engine import Graph, Registration, run_program
 from mlopsctl.policy import evaluate

@@ -9,8 +9,14 @@ import pulumi
 import pulumi_kubernetes as k8s
 import pytest
 
-from components.flows import AwsDestination, AwsSource, ExternalDestination, Flow, FlowGraph, Workload
-from components.zerotrust import FlowGraphError, ZeroTrust, ZeroTrustArgs, describe_flows, render_network_policies
+from components.zerotrust.component import (
+    FlowGraphError,
+    ZeroTrust,
+    ZeroTrustArgs,
+    describe_flows,
+    render_network_policies,
+)
+from components.zerotrust.flows import AwsDestination, AwsSource, ExternalDestination, Flow, FlowGraph, Workload
 from mlopsctl.connectivity import EGRESS_RULE_TYPE, INGRESS_RULE_TYPE, connectivity
 from mlopsctl.engine import Graph, run_program
 

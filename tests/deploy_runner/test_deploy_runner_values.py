@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from components import deploy_runner_values as values
+from components.deploy import runner_values as values
 from mlopsctl.engine import Graph
 from policies.mlops.iam_doc import RESOURCE_STAR_ONLY, is_read_only, is_scoped_by_condition
 

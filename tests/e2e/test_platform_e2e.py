@@ -50,9 +50,9 @@ from urllib.parse import urlparse
 
 import pytest
 
-from components.cluster import PREDICTORS, SERVING_NAMESPACE
+from components.cluster.component import PREDICTORS, SERVING_NAMESPACE
 from components.platform import ARTIFACTS_ZONE
-from components.tracking_spec import ADMIN_USERNAME, SERVER_LABELS
+from components.tracking.spec import ADMIN_USERNAME, SERVER_LABELS
 from mlopsctl.phoenix.expiry import ENVIRONMENT_TAG, expiry_after, parse_duration
 from mlopsctl.phoenix.settings import PHOENIX_KEY, REGION_KEY, load_template, stack_config_dir
 from mlopsctl.phoenix.stacks import destroy_kubernetes_layer, destroy_stack, forget_kubernetes_layer, stack_config
@@ -69,7 +69,7 @@ T = TypeVar("T")
 # rows whose class is 1 (versicolor).
 IRIS_MODEL_URL = "https://storage.googleapis.com/kfserving-examples/models/sklearn/1.0/model/model.joblib"
 IRIS_INSTANCES = [[6.8, 2.8, 4.8, 1.4], [6.0, 3.4, 4.5, 1.6]]
-AIRFLOW_DAGS_PREFIX = "airflow-dags"  # components.orchestrator.OrchestratorArgs.dags_prefix
+AIRFLOW_DAGS_PREFIX = "airflow-dags"  # components.orchestration.component.OrchestratorArgs.dags_prefix
 AIRFLOW_API_PORT = 8080
 PROBE_IMAGE = "public.ecr.aws/docker/library/python:3.11-alpine"
 PROBE = """

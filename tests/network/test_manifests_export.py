@@ -12,8 +12,8 @@ import pytest
 import yaml
 
 from components.config import ClusterConfig
-from components.flows import AwsDestination, Flow, FlowGraph, Workload
-from components.zerotrust import ZeroTrust, ZeroTrustArgs
+from components.zerotrust.component import ZeroTrust, ZeroTrustArgs
+from components.zerotrust.flows import AwsDestination, Flow, FlowGraph, Workload
 from mlopsctl.engine import Graph, run_program
 from mlopsctl.manifests import kubernetes_objects, write_manifests
 

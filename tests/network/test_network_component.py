@@ -11,7 +11,7 @@ import pulumi
 import pytest
 
 from components.config import NetworkConfig, PublicLoadBalancerConfig
-from components.network import Network, NetworkArgs
+from components.network.component import Network, NetworkArgs
 from mlopsctl.engine import Graph, Registration, run_program
 
 SUBNET = "aws:ec2/subnet:Subnet"

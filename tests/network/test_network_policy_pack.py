@@ -7,9 +7,9 @@ import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
 from components.config import NetworkConfig, PublicLoadBalancerConfig
-from components.flows import AwsDestination, Flow, FlowGraph, Workload
-from components.network import Network, NetworkArgs
-from components.zerotrust import ZeroTrust, ZeroTrustArgs
+from components.network.component import Network, NetworkArgs
+from components.zerotrust.component import ZeroTrust, ZeroTrustArgs
+from components.zerotrust.flows import AwsDestination, Flow, FlowGraph, Workload
 from mlopsctl.engine import run_program
 from mlopsctl.policy import evaluate
 

@@ -10,11 +10,11 @@ import pulumi_kubernetes as k8s
 from rich.console import Console
 from rich.table import Table
 
-from components.flows import AwsDestination, ExternalDestination, Flow, FlowGraph, Workload
-from components.reachability import INTERNET
-from components.zerotrust import ZeroTrust, ZeroTrustArgs
+from components.zerotrust.component import ZeroTrust, ZeroTrustArgs
+from components.zerotrust.flows import AwsDestination, ExternalDestination, Flow, FlowGraph, Workload
 from mlopsctl.connectivity import NETWORK_POLICY_TYPE, build_report, connectivity
 from mlopsctl.engine import Graph, run_program
+from mlopsctl.reachability import INTERNET
 
 VPC = "10.40.0.0/16"
 MLFLOW = Workload.of("mlflow/server", "mlflow", {"app": "mlflow"})

@@ -12,9 +12,9 @@ from typing import Any
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from components.flows import AwsDestination, ExternalDestination, Flow, FlowGraph, Workload
-from components.reachability import INTERNET, allowed_connections
-from components.zerotrust import describe_flows, render_network_policies
+from components.zerotrust.component import describe_flows, render_network_policies
+from components.zerotrust.flows import AwsDestination, ExternalDestination, Flow, FlowGraph, Workload
+from mlopsctl.reachability import INTERNET, allowed_connections
 
 VPC = "10.40.0.0/16"
 NAMESPACES = ("ns-a", "ns-b", "ns-c")

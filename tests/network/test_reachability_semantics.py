@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from components.flows import AwsDestination, ExternalDestination, Workload
-from components.reachability import (
+from components.zerotrust.flows import AwsDestination, ExternalDestination, Workload
+from mlopsctl.reachability import (
     ANY_PORT,
     INTERNET,
     UnsupportedPolicyError,

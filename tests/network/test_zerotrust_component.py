@@ -8,8 +8,8 @@ import pulumi
 import pulumi_kubernetes as k8s
 import pytest
 
-from components.flows import AwsDestination, ExternalDestination, Flow, FlowGraph, Workload
-from components.zerotrust import FlowGraphError, ZeroTrust, ZeroTrustArgs
+from components.zerotrust.component import FlowGraphError, ZeroTrust, ZeroTrustArgs
+from components.zerotrust.flows import AwsDestination, ExternalDestination, Flow, FlowGraph, Workload
 from mlopsctl.engine import Graph, run_program
 
 POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy"

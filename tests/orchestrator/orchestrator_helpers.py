@@ -14,11 +14,11 @@ import upstream_schemas
 from document_checks import walk
 from jsonschema import Draft7Validator
 
+from components.cluster.identity import OidcIssuer
+from components.cluster.secrets_operator import SecretsOperator, SecretsOperatorArgs
 from components.config import OrchestratorConfig, PlatformConfig, load_stack_file
-from components.flows import AwsDestination, Workload
-from components.identity import OidcIssuer
-from components.orchestrator import Orchestrator, OrchestratorArgs
-from components.secrets_operator import SecretsOperator, SecretsOperatorArgs
+from components.orchestration.component import Orchestrator, OrchestratorArgs
+from components.zerotrust.flows import AwsDestination, Workload
 
 ROOT = Path(__file__).resolve().parents[2]
 AIRFLOW_SCHEMA = "airflow-chart-values.schema.json"

@@ -8,7 +8,7 @@ import pytest
 from orchestrator_helpers import orchestrator_args
 
 from components.config import ConfigError, NetworkConfig, OrchestratorConfig, parse_config
-from components.orchestrator import validate_orchestrator_args
+from components.orchestration.component import validate_orchestrator_args
 
 GOOD: dict[str, Any] = {
     "aws:region": "eu-west-1",

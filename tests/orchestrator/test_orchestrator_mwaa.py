@@ -10,7 +10,7 @@ from document_checks import statements, wildcard_problems
 from orchestrator_helpers import ACCOUNT, LAKE_KEY, ZONES, orchestrator_program, plain_secrets, stack_config
 
 from components.config import MwaaConfig
-from components.mwaa import (
+from components.orchestration.mwaa import (
     LOG_COMPONENTS,
     execution_policy,
     execution_trust_policy,

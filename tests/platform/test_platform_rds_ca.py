@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from components import rds_ca
+from components.data import rds_ca as rds_ca
 
 PEM = "-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIUQ29uZmlnIGZpeHR1cmUgb25seQ==\n-----END CERTIFICATE-----\n"
 

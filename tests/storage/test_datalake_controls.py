@@ -9,7 +9,7 @@ import pulumi
 import pytest
 
 from components.config import LakeConfig, LifecycleConfig
-from components.datalake import DataLake, DataLakeArgs
+from components.data.lake import DataLake, DataLakeArgs
 from mlopsctl.engine import Graph, Registration, run_program
 
 ACCOUNT = "123456789012"

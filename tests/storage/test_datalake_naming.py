@@ -7,7 +7,7 @@ import pulumi_aws as aws
 import pytest
 
 from components.config import LakeConfig, LifecycleConfig
-from components.datalake import (
+from components.data.lake import (
     DataLake,
     DataLakeArgs,
     bucket_name,

@@ -7,7 +7,7 @@ import pulumi_aws as aws
 import pytest
 
 from components.config import LakeConfig
-from components.datalake import DataLake, DataLakeArgs
+from components.data.lake import DataLake, DataLakeArgs
 from mlopsctl.engine import run_program
 from mlopsctl.policy import evaluate
 

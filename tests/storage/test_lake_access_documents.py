@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from components.lake_access import (
+from components.data.lake_access import (
     KEY_ADMIN_ACTIONS,
     ZoneGrant,
     access_document,

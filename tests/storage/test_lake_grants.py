@@ -10,8 +10,8 @@ import pulumi_aws as aws
 import pytest
 
 from components.config import LakeConfig, LakeGrantConfig
-from components.datalake import DataLake, DataLakeArgs, validate_args
-from components.lake_grants import (
+from components.data.lake import DataLake, DataLakeArgs, validate_args
+from components.data.lake_grants import (
     check_principal,
     config_grant_name,
     database_permissions,

@@ -9,8 +9,8 @@ import pulumi
 import pytest
 
 from components.config import WarehouseConfig
-from components.flows import AwsDestination
-from components.warehouse import PORT, Warehouse, WarehouseArgs
+from components.data.warehouse import PORT, Warehouse, WarehouseArgs
+from components.zerotrust.flows import AwsDestination
 from mlopsctl.engine import Graph, Registration, run_program
 
 ACCOUNT = "123456789012"

@@ -6,7 +6,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.config import WarehouseConfig
-from components.warehouse import Warehouse, WarehouseArgs
+from components.data.warehouse import Warehouse, WarehouseArgs
 from mlopsctl.engine import run_program
 from mlopsctl.policy import evaluate
 

@@ -9,7 +9,7 @@ import pytest
 from tracking_helpers import DB_SUBNET_CIDRS, one, secret_findings
 
 from components.config import DatabaseConfig
-from components.database import (
+from components.data.database import (
     PostgresDatabase,
     PostgresDatabaseArgs,
     db_identifier,

@@ -20,9 +20,9 @@ from tracking_helpers import (
     tracking_program,
 )
 
-from components import tracking_spec as spec
-from components.secrets_operator import ESO_CHART_VERSION, ESO_REPOSITORY
-from components.tracking import TrackingServerArgs, validate_tracking_args
+from components.cluster.secrets_operator import ESO_CHART_VERSION, ESO_REPOSITORY
+from components.tracking import spec as spec
+from components.tracking.component import TrackingServerArgs, validate_tracking_args
 from mlopsctl.engine import Graph, run_program
 from mlopsctl.policy import evaluate
 

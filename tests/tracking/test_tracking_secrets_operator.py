@@ -6,7 +6,7 @@ import kubernetes_validate
 import pytest
 from document_checks import statements, wildcard_problems
 
-from components.secrets_operator import (
+from components.cluster.secrets_operator import (
     RemoteValue,
     external_secret_spec,
     operator_network_policies,

@@ -13,8 +13,8 @@ import pytest
 from document_checks import statements, wildcard_problems
 from tracking_helpers import ENDPOINTS, PREDICTORS
 
-from components import tracking_spec as spec
-from components.flows import AwsDestination
+from components.tracking import spec as spec
+from components.zerotrust.flows import AwsDestination
 
 K8S_VERSION = "1.34"
 BUCKET = "dev-ml-artifacts-123456789012-eu-west-1"

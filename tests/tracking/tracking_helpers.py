@@ -12,11 +12,11 @@ import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 from document_checks import walk
 
+from components.cluster.identity import OidcIssuer
+from components.cluster.secrets_operator import SecretsOperator, SecretsOperatorArgs
 from components.config import PlatformConfig, load_stack_file
-from components.flows import AwsDestination, Workload
-from components.identity import OidcIssuer
-from components.secrets_operator import SecretsOperator, SecretsOperatorArgs
-from components.tracking import TrackingServer, TrackingServerArgs
+from components.tracking.component import TrackingServer, TrackingServerArgs
+from components.zerotrust.flows import AwsDestination, Workload
 from mlopsctl.engine import Graph, Registration
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -18,8 +18,8 @@ import pulumi
 import pulumi_aws as aws
 
 from components.config import WarehouseConfig, validate_placement
-from components.flows import AwsDestination
-from components.lake_access import key_policy
+from components.data.lake_access import key_policy
+from components.zerotrust.flows import AwsDestination
 
 PORT = 5439
 """Redshift's port: the port flows to the warehouse declare."""

@@ -2,7 +2,7 @@
 
 Nothing here creates a resource or reads an Output: every function takes plain values and returns plain
 data, so each control (IMDSv2, network policy, Pod Security levels, pinned charts) is unit-tested directly
-and shows up verbatim in the plan. ``components.cluster`` wires them into resources.
+and shows up verbatim in the plan. ``components.cluster.component`` wires them into resources.
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ cluster's workload security group only. Flows from an AWS source (an AWS resourc
 deploy runner) are not pod traffic: they get no NetworkPolicy, only an egress rule on the source's security
 group and an ingress rule on the destination's, each naming the other group (never a CIDR).
 
-:func:`render_network_policies` is pure (and checked by ``components.reachability``); :class:`ZeroTrust`
+:func:`render_network_policies` is pure (and checked by ``mlopsctl.reachability``); :class:`ZeroTrust`
 turns its output into resources.
 """
 
@@ -26,7 +26,7 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
-from components.flows import (
+from components.zerotrust.flows import (
     AwsDestination,
     AwsSource,
     ExternalDestination,
@@ -104,7 +104,7 @@ def describe_flows(graph: FlowGraph) -> list[dict[str, Any]]:
 
     Keys: source, destination, port, protocol, plus destinationKind (workload | aws | external) and
     destinationCidrs (for AWS/external destinations) so tools can name ipBlocks in a connectivity matrix.
-    Rows of flows from an :class:`~components.flows.AwsSource` also carry ``sourceKind: aws``: security
+    Rows of flows from an :class:`~components.zerotrust.flows.AwsSource` also carry ``sourceKind: aws``: security
     groups enforce them, not NetworkPolicies (rows of pod sources have no ``sourceKind``).
     """
     rows = []

@@ -29,9 +29,9 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
-from components.cluster_values import api_server_service_ip, service_cidr
+from components.cluster.identity import OidcIssuer, service_account_role
+from components.cluster.values import api_server_service_ip, service_cidr
 from components.iam import document, kms_use, secret_read
-from components.identity import OidcIssuer, service_account_role
 
 ESO_CHART = "external-secrets"
 ESO_REPOSITORY = "https://charts.external-secrets.io"

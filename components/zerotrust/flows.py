@@ -1,7 +1,7 @@
 """The zero-trust flow graph's vocabulary: who may talk to whom, declared once.
 
 Components describe their traffic as :class:`Flow` values (source -> destination : port/protocol);
-the platform collects them into one :class:`FlowGraph` and ``components.zerotrust`` renders it
+the platform collects them into one :class:`FlowGraph` and ``components.zerotrust.component`` renders it
 into Kubernetes NetworkPolicies and AWS security-group rules. Anything not declared here cannot talk.
 Sources are pods (:class:`Workload`) or, for the AWS layer, AWS resources in the VPC identified by their
 security group (:class:`AwsSource`, e.g. the in-VPC deploy runner); flows from the latter are enforced by

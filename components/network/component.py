@@ -20,8 +20,8 @@ import pulumi
 import pulumi_aws as aws
 
 from components.config import NetworkConfig
-from components.flows import AwsDestination
 from components.iam import key_administration, logs_use_key, partition_of
+from components.zerotrust.flows import AwsDestination
 
 MAX_AZS = 3
 """Subnet slots reserved per tier: CIDRs never move when az_count grows to this."""

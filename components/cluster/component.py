@@ -10,7 +10,7 @@ size, the Cluster Autoscaler (IRSA, scoped to this cluster's node groups) scales
 GPU pool thanks to node-template tags on its ASG. Every Kubernetes resource of the platform uses
 :attr:`ServingCluster.k8s_provider`.
 
-Values and documents live in ``components.cluster_values`` (pure, unit-tested); this module wires them.
+Values and documents live in ``components.cluster.values`` (pure, unit-tested); this module wires them.
 """
 
 from __future__ import annotations
@@ -25,11 +25,11 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
-from components import cluster_values as values
+from components.cluster import values as values
+from components.cluster.identity import OidcIssuer, service_account_role
 from components.config import PLATFORM_NAMESPACES, ClusterConfig
-from components.flows import AwsDestination, ExternalDestination, Flow, Workload
 from components.iam import assume_role_policy, document, kms_use, partition_of
-from components.identity import OidcIssuer, service_account_role
+from components.zerotrust.flows import AwsDestination, ExternalDestination, Flow, Workload
 
 SERVING_NAMESPACE = "serving"
 """Namespace of the InferenceServices (the KServe controller itself runs in ``kserve``)."""
@@ -86,7 +86,7 @@ class ServingCluster(pulumi.ComponentResource):
     oidc_provider_arn: pulumi.Output[str]
     """ARN of the IAM OIDC provider for IRSA."""
     oidc: OidcIssuer
-    """Provider ARN and issuer URL, for ``components.identity.service_account_role``."""
+    """Provider ARN and issuer URL, for ``components.cluster.identity.service_account_role``."""
     kubeconfig: pulumi.Output[str]
     """Kubeconfig (JSON, token via ``aws eks get-token``), marked secret."""
     node_role_arn: pulumi.Output[str]

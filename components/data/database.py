@@ -25,7 +25,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.config import DatabaseConfig
-from components.flows import AwsDestination
+from components.zerotrust.flows import AwsDestination
 
 POSTGRES_PORT = 5432
 """The port every platform database listens on."""

@@ -20,10 +20,9 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from components.bucket_controls import bucket_controls
 from components.config import LakeConfig, LifecycleConfig, validate_placement
-from components.iam import assume_role_policy
-from components.lake_access import (
+from components.data.bucket_controls import bucket_controls
+from components.data.lake_access import (
     ZoneGrant,
     access_document,
     encrypted_bucket_policy,
@@ -31,7 +30,8 @@ from components.lake_access import (
     log_bucket_policy,
     zone_statements,
 )
-from components.lake_grants import LakeCatalog, ZoneTarget, check_config_grants, config_grant_name
+from components.data.lake_grants import LakeCatalog, ZoneTarget, check_config_grants, config_grant_name
+from components.iam import assume_role_policy
 
 LAKE_KEY_SERVICES = ("athena", "glue", "s3")
 """AWS services that may use the lake key on a caller's behalf (kms:ViaService). CloudWatch Logs is
@@ -385,7 +385,7 @@ class DataLake(pulumi.ComponentResource):
 
         Read: DESCRIBE the zone databases, SELECT/DESCRIBE all their tables; write: also CREATE_TABLE,
         INSERT/DELETE/ALTER/DROP on the tables and DATA_LOCATION_ACCESS on the zone buckets (see
-        :mod:`components.lake_grants`). Resources are children of the lake named
+        :mod:`components.data.lake_grants`). Resources are children of the lake named
         ``<lake>-<name>-<zone>-{database,tables,location}-grant``. Raises ValueError for an unknown zone, an
         invalid name, a broad or administrator principal, or a principal already granted one of the zones.
         The principal's IAM policy must still allow the Glue/Athena/Lake Formation API calls.

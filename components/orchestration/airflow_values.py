@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from components.config import GitDagsConfig
-from components.flows import ExternalDestination, Workload
+from components.zerotrust.flows import ExternalDestination, Workload
 
 AIRFLOW_CHART = "airflow"
 AIRFLOW_CHART_REPOSITORY = "https://airflow.apache.org"

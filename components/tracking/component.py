@@ -1,12 +1,12 @@
 """TrackingServer: MLflow on the serving cluster, private, with its own hardened database and artifact store.
 
-- Database: :class:`~components.database.PostgresDatabase` in the database subnets (TLS forced, IAM auth,
+- Database: :class:`~components.data.database.PostgresDatabase` in the database subnets (TLS forced, IAM auth,
   customer key, password kept by Secrets Manager).
 - Artifacts: a prefix of the lake's ``ml-artifacts`` bucket, or an :class:`ArtifactBucket` with the same
   controls when the stack has no lake.
 - Identity: an IRSA role for the ``mlflow`` ServiceAccount, limited to the artifact prefix, the artifact
   key and the database secret.
-- Credentials at runtime: a :class:`~components.secrets_operator.ScopedSecretStore` in the namespace
+- Credentials at runtime: a :class:`~components.cluster.secrets_operator.ScopedSecretStore` in the namespace
   materializes the DB login, the generated admin password and Flask key into one Kubernetes Secret; no
   password is an input of any resource.
 - Kubernetes: Deployment (official image pinned, ``mlflow server`` with basic-auth, probes, restricted
@@ -16,7 +16,7 @@
   see :attr:`TrackingServer.db_tls_mode`.
 - Zero trust: clients -> MLflow:5000, MLflow -> RDS:5432, MLflow -> VPC endpoints:443.
 
-Specs come from the pure builders in :mod:`components.tracking_spec`.
+Specs come from the pure builders in :mod:`components.tracking.spec`.
 
 Operating notes: the admin user is ``mlflow-admin``; its password is read with
 ``aws secretsmanager get-secret-value --secret-id <admin_secret_arn>``. RDS rotates the managed master
@@ -32,20 +32,20 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components import tracking_spec as spec
-from components.artifact_bucket import ArtifactBucket, ArtifactBucketArgs, default_bucket_name
-from components.config import TrackingConfig
-from components.database import PostgresDatabase, PostgresDatabaseArgs
-from components.flows import AwsDestination, Flow, Workload
-from components.identity import OidcIssuer, service_account_role
-from components.rds_ca import is_pem_bundle
-from components.secrets_operator import (
+from components.cluster.identity import OidcIssuer, service_account_role
+from components.cluster.secrets_operator import (
     ScopedSecretStore,
     ScopedSecretStoreArgs,
     SecretsOperator,
     generated_secret,
     remote_value,
 )
+from components.config import TrackingConfig
+from components.data.artifact_bucket import ArtifactBucket, ArtifactBucketArgs, default_bucket_name
+from components.data.database import PostgresDatabase, PostgresDatabaseArgs
+from components.data.rds_ca import is_pem_bundle
+from components.tracking import spec as spec
+from components.zerotrust.flows import AwsDestination, Flow, Workload
 
 
 @dataclass(frozen=True, kw_only=True)

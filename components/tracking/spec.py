@@ -1,7 +1,7 @@
 """Pure builders of the MLflow tracking server's specs: command line, probes, security context,
 Kubernetes manifests (camelCase, as the API server takes them), the credentials template and IAM.
 
-Nothing here creates resources; :mod:`components.tracking` wires these into the cluster. Every value
+Nothing here creates resources; :mod:`components.tracking.component` wires these into the cluster. Every value
 that is a secret is referenced (``secretKeyRef``, ``$(VAR)`` expansion by the kubelet, ESO templates
 rendered in the cluster), never contained.
 """
@@ -12,9 +12,9 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from components.database import POSTGRES_PORT
-from components.flows import Flow, Workload
+from components.data.database import POSTGRES_PORT
 from components.iam import document, kms_use, s3_access, secret_read
+from components.zerotrust.flows import Flow, Workload
 
 MLFLOW_PORT = 5000
 """Port of the tracking server (container and Service)."""

@@ -1,9 +1,9 @@
 """Orchestrator: Airflow, from the official chart on the serving cluster (``helm``) or managed (``mwaa``).
 
 Mode ``helm`` (default):
-- the official chart through ``helm.v3.Release`` (pinned, see :mod:`components.airflow_values`) in its
-  own namespace, values from the pure builder :func:`~components.airflow_values.airflow_values`;
-- the metadata database on its own :class:`~components.database.PostgresDatabase` (same hardening as
+- the official chart through ``helm.v3.Release`` (pinned, see :mod:`components.orchestration.airflow_values`) in its
+  own namespace, values from the pure builder :func:`~components.orchestration.airflow_values.airflow_values`;
+- the metadata database on its own :class:`~components.data.database.PostgresDatabase` (same hardening as
   MLflow's), reached through PgBouncer; the chart gets only Secret *names*: ESO fills the metadata
   connection, PgBouncer's config and the Fernet/API/JWT keys from Secrets Manager (keys generated in the
   cluster, never Pulumi inputs);
@@ -15,7 +15,7 @@ Mode ``helm`` (default):
   to the log prefix, the DAG prefix and the configured lake zones it needs;
 - DAGs from git-sync (configured repository and branch) or from an S3 prefix (Airflow 3 DAG bundle).
 
-Mode ``mwaa``: :class:`~components.mwaa.MwaaEnvironment`.
+Mode ``mwaa``: :class:`~components.orchestration.mwaa.MwaaEnvironment`.
 
 Operating notes: the chart's default ``admin``/``admin`` user is disabled; create the first user once
 with ``kubectl -n airflow exec deploy/airflow-api-server -- airflow users create --role Admin ...`` (the
@@ -36,22 +36,22 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
-from components import airflow_values as av
-from components.artifact_bucket import ArtifactBucket, ArtifactBucketArgs, default_bucket_name
-from components.config import OrchestratorConfig
-from components.database import POSTGRES_PORT, PostgresDatabase, PostgresDatabaseArgs
-from components.flows import AwsDestination, Flow, Workload
-from components.iam import Statement, document, kms_use, s3_access
-from components.identity import OidcIssuer, service_account_role
-from components.mwaa import MwaaEnvironment, MwaaEnvironmentArgs
-from components.rds_ca import is_pem_bundle
-from components.secrets_operator import (
+from components.cluster.identity import OidcIssuer, service_account_role
+from components.cluster.secrets_operator import (
     ScopedSecretStore,
     ScopedSecretStoreArgs,
     SecretsOperator,
     generated_secret,
     remote_value,
 )
+from components.config import OrchestratorConfig
+from components.data.artifact_bucket import ArtifactBucket, ArtifactBucketArgs, default_bucket_name
+from components.data.database import POSTGRES_PORT, PostgresDatabase, PostgresDatabaseArgs
+from components.data.rds_ca import is_pem_bundle
+from components.iam import Statement, document, kms_use, s3_access
+from components.orchestration import airflow_values as av
+from components.orchestration.mwaa import MwaaEnvironment, MwaaEnvironmentArgs
+from components.zerotrust.flows import AwsDestination, Flow, Workload
 
 MLFLOW_PORT = 5000
 

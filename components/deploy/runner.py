@@ -11,7 +11,7 @@ path to the API (443 on the cluster security group) as a zero-trust flow (:attr:
 Resources: a security group with egress only (HTTPS to the VPC endpoints and, through NAT, to GitHub, the
 Pulumi backend, PyPI, chart repositories and the AWS APIs without an endpoint; DNS to the VPC resolver);
 a role trusted by CodeBuild for this project only; a customer key and a log group for the builds; the
-project and its webhook. Documents and names live in ``components.deploy_runner_values``.
+project and its webhook. Documents and names live in ``components.deploy.runner_values``.
 """
 
 from __future__ import annotations
@@ -24,10 +24,10 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from components import deploy_runner_values as values
 from components.config import RunnerConfig, validate_placement
-from components.flows import AwsSource
+from components.deploy import runner_values as values
 from components.iam import partition_of
+from components.zerotrust.flows import AwsSource
 
 HTTPS = 443
 DNS = 53
