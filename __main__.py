@@ -5,8 +5,9 @@
 
 import pulumi
 
-from components.config import ConfigError, parse_config
+from components.config import parse_config
 from components.platform import MlopsPlatform, stack_config_values
+from contracts.errors import ConfigError
 
 stack = pulumi.get_stack()
 try:

@@ -16,7 +16,8 @@ from pulumi.runtime import config as runtime_config
 
 from components.cluster.component import PREDICTORS, ServingCluster, ServingClusterArgs
 from components.cluster.secrets_operator import SecretsOperator, SecretsOperatorArgs
-from components.config import NAMESPACE, PlatformConfig
+from components.config import PlatformConfig
+from components.config_base import NAMESPACE
 from components.data import rds_ca as rds_ca
 from components.data.lake import DataLake, DataLakeArgs
 from components.data.lake_grants import catalog_api_document
@@ -29,7 +30,7 @@ from components.orchestration import airflow_values as airflow_values
 from components.orchestration.component import Orchestrator, OrchestratorArgs
 from components.tracking.component import TrackingServer, TrackingServerArgs
 from components.zerotrust.component import ZeroTrust, ZeroTrustArgs
-from components.zerotrust.flows import AwsDestination, Flow, FlowGraph
+from contracts.flows import AwsDestination, Flow, FlowGraph
 
 ARTIFACTS_ZONE = "ml-artifacts"
 """The lake zone holding MLflow artifacts and Airflow task logs."""

@@ -17,7 +17,8 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from components.config import ConfigError
+from contracts.errors import ConfigError
+from contracts.exit_codes import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE
 
 app = typer.Typer(
     name="mlopsctl",
@@ -27,8 +28,6 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 err = Console(stderr=True)
-
-EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 
 
 @app.callback()

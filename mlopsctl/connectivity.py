@@ -20,7 +20,7 @@ from typing import Any, Literal
 
 from rich.table import Table
 
-from components.zerotrust.flows import AwsDestination, ExternalDestination, Workload, aws_flow_rule_description
+from contracts.flows import AwsDestination, ExternalDestination, Workload, aws_flow_rule_description
 from mlopsctl.engine import Graph
 from mlopsctl.reachability import (
     ANY_PORT,

@@ -30,7 +30,8 @@ from pulumi.runtime.proto import resource_pb2, source_pb2
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
-from components.config import ConfigError, read_stack_values
+from contracts.errors import ConfigError
+from contracts.stackfile import read_stack_values
 from mlopsctl.mocks import PlatformMocks
 from mlopsctl.wire import SECRET_MARK, mask, struct_to_plain
 

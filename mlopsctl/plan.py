@@ -11,9 +11,10 @@ import json
 from collections import Counter
 from typing import Any
 
+from contracts.plan import PLAN_SCHEMA
 from mlopsctl.engine import Graph, Registration
 
-SCHEMA = "mlops-plan/1"
+SCHEMA = PLAN_SCHEMA
 
 
 def resource_entry(resource: Registration) -> dict[str, Any]:

@@ -45,8 +45,8 @@ from pulumi_policy.deserialize import deserialize_properties
 from pulumi_policy.policy import _NotApplicableError
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError, unknown_checking_proxy
 
+from contracts.wire import OUTPUT_SIG, RESOURCE_SIG, SECRET_SIG, SIG_KEY
 from mlopsctl.engine import Graph, Registration
-from mlopsctl.wire import OUTPUT_SIG, RESOURCE_SIG, SECRET_SIG, SIG_KEY
 from policies.exemptions import CODE_EXEMPTIONS
 from policies.mlops.context import build_context, use_context
 from policies.mlops.exemption import Exemption, sorted_exemptions

@@ -10,7 +10,7 @@ Kubernetes semantics (https://kubernetes.io/docs/concepts/services-networking/ne
   ``podSelector`` alone selects pods of the policy's namespace; namespaces carry the label
   ``kubernetes.io/metadata.name: <name>``.
 
-Model: each :class:`~components.zerotrust.flows.Workload` is a set of pods carrying exactly its labels. ``ipBlock``
+Model: each :class:`~contracts.flows.Workload` is a set of pods carrying exactly its labels. ``ipBlock``
 peers are taken to match addresses outside the cluster only (Kubernetes leaves ipBlock-to-pod-IP behaviour
 to the network plugin), and are reported by the name of the AWS/external destination whose CIDRs they
 equal, as ``ipBlock:<cidr>`` when they equal none, or as :data:`INTERNET` when they include any public
@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from components.zerotrust.flows import AwsDestination, ExternalDestination, Workload
+from contracts.flows import AwsDestination, ExternalDestination, Workload
 
 Connection = tuple[str, str, int, str]
 """(source name, destination name, port or ANY_PORT, protocol)."""

@@ -11,16 +11,19 @@ from typing import Any
 
 from google.protobuf import json_format, struct_pb2
 
-SIG_KEY = "4dabf18193072939515e22adb298388d"
-SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
-RESOURCE_SIG = "5cf8f73096256a8f31e491e813e4eb8e"
-OUTPUT_SIG = "d0e6a833031e9bbcd3f4e8bde6ca49a4"
-ASSET_SIG = "c44067f5952c0a294b673a41bacd8c17"
-ARCHIVE_SIG = "0def7320c3a5731c473e5ecbe6d01bc7"
-UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
+from contracts.wire import (
+    ARCHIVE_SIG,
+    ASSET_SIG,
+    OUTPUT_SIG,
+    RESOURCE_SIG,
+    SECRET_MARK,
+    SECRET_SIG,
+    SIG_KEY,
+    UNKNOWN,
+    UNKNOWN_MARK,
+)
 
-SECRET_MARK = "[secret]"
-UNKNOWN_MARK = "[unknown]"
+__all__ = ["SECRET_MARK", "SECRET_SIG", "SIG_KEY", "UNKNOWN", "UNKNOWN_MARK", "mask", "struct_to_plain"]
 
 
 def struct_to_plain(struct: struct_pb2.Struct) -> dict[str, Any]:

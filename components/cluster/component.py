@@ -26,10 +26,11 @@ import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
 from components.cluster import values as values
+from components.cluster.config import ClusterConfig
 from components.cluster.identity import OidcIssuer, service_account_role
-from components.config import PLATFORM_NAMESPACES, ClusterConfig
+from components.config_base import PLATFORM_NAMESPACES
 from components.iam import assume_role_policy, document, kms_use, partition_of
-from components.zerotrust.flows import AwsDestination, ExternalDestination, Flow, Workload
+from contracts.flows import AwsDestination, ExternalDestination, Flow, Workload
 
 SERVING_NAMESPACE = "serving"
 """Namespace of the InferenceServices (the KServe controller itself runs in ``kserve``)."""

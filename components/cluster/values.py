@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from components.config import ClusterConfig, NodePoolConfig
+from components.cluster.config import ClusterConfig, NodePoolConfig
 from components.iam import key_administration, logs_use_key, partition_of
 
 # --- Constants the component and its tests share ----------------------------------------------------

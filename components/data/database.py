@@ -24,8 +24,8 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from components.config import DatabaseConfig
-from components.zerotrust.flows import AwsDestination
+from components.data.config import DatabaseConfig
+from contracts.flows import AwsDestination
 
 POSTGRES_PORT = 5432
 """The port every platform database listens on."""

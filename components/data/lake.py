@@ -20,8 +20,9 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from components.config import LakeConfig, LifecycleConfig, validate_placement
+from components.config_base import validate_placement
 from components.data.bucket_controls import bucket_controls
+from components.data.config import LakeConfig, LifecycleConfig
 from components.data.lake_access import (
     ZoneGrant,
     access_document,

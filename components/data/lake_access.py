@@ -19,7 +19,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from components.config import REGION_PATTERN
+from components.config_base import REGION_PATTERN
 from components.iam import Statement, document, kms_use, s3_access
 
 _ACCOUNT = re.compile(r"^\d{12}$")

@@ -17,9 +17,10 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from components.config import WarehouseConfig, validate_placement
+from components.config_base import validate_placement
+from components.data.config import WarehouseConfig
 from components.data.lake_access import key_policy
-from components.zerotrust.flows import AwsDestination
+from contracts.flows import AwsDestination
 
 PORT = 5439
 """Redshift's port: the port flows to the warehouse declare."""

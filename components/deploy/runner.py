@@ -24,10 +24,11 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from components.config import RunnerConfig, validate_placement
+from components.config_base import validate_placement
 from components.deploy import runner_values as values
+from components.deploy.config import RunnerConfig
 from components.iam import partition_of
-from components.zerotrust.flows import AwsSource
+from contracts.flows import AwsSource
 
 HTTPS = 443
 DNS = 53

@@ -19,9 +19,9 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from components.config import NetworkConfig
 from components.iam import key_administration, logs_use_key, partition_of
-from components.zerotrust.flows import AwsDestination
+from components.network.config import NetworkConfig
+from contracts.flows import AwsDestination
 
 MAX_AZS = 3
 """Subnet slots reserved per tier: CIDRs never move when az_count grows to this."""

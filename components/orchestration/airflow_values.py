@@ -21,8 +21,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from components.config import GitDagsConfig
-from components.zerotrust.flows import ExternalDestination, Workload
+from components.orchestration.config import GitDagsConfig
+from contracts.flows import ExternalDestination, Workload
 
 AIRFLOW_CHART = "airflow"
 AIRFLOW_CHART_REPOSITORY = "https://airflow.apache.org"

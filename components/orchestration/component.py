@@ -44,14 +44,14 @@ from components.cluster.secrets_operator import (
     generated_secret,
     remote_value,
 )
-from components.config import OrchestratorConfig
 from components.data.artifact_bucket import ArtifactBucket, ArtifactBucketArgs, default_bucket_name
 from components.data.database import POSTGRES_PORT, PostgresDatabase, PostgresDatabaseArgs
 from components.data.rds_ca import is_pem_bundle
 from components.iam import Statement, document, kms_use, s3_access
 from components.orchestration import airflow_values as av
+from components.orchestration.config import OrchestratorConfig
 from components.orchestration.mwaa import MwaaEnvironment, MwaaEnvironmentArgs
-from components.zerotrust.flows import AwsDestination, Flow, Workload
+from contracts.flows import AwsDestination, Flow, Workload
 
 MLFLOW_PORT = 5000
 

@@ -20,10 +20,10 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from components.config import MWAA_DEFAULT_LOG_LEVELS, MwaaConfig
 from components.data.artifact_bucket import ArtifactBucket, ArtifactBucketArgs, default_bucket_name
 from components.iam import document, key_administration, kms_use, logs_use_key, partition_of, s3_access
-from components.zerotrust.flows import AwsDestination
+from components.orchestration.config import MWAA_DEFAULT_LOG_LEVELS, MwaaConfig
+from contracts.flows import AwsDestination
 
 DAGS_PREFIX = "dags"
 """Prefix of the DAG bucket MWAA reads DAGs from."""

@@ -40,12 +40,12 @@ from components.cluster.secrets_operator import (
     generated_secret,
     remote_value,
 )
-from components.config import TrackingConfig
 from components.data.artifact_bucket import ArtifactBucket, ArtifactBucketArgs, default_bucket_name
 from components.data.database import PostgresDatabase, PostgresDatabaseArgs
 from components.data.rds_ca import is_pem_bundle
 from components.tracking import spec as spec
-from components.zerotrust.flows import AwsDestination, Flow, Workload
+from components.tracking.config import TrackingConfig
+from contracts.flows import AwsDestination, Flow, Workload
 
 
 @dataclass(frozen=True, kw_only=True)

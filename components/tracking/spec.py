@@ -14,7 +14,7 @@ from typing import Any
 
 from components.data.database import POSTGRES_PORT
 from components.iam import document, kms_use, s3_access, secret_read
-from components.zerotrust.flows import Flow, Workload
+from contracts.flows import Flow, Workload
 
 MLFLOW_PORT = 5000
 """Port of the tracking server (container and Service)."""

@@ -26,7 +26,7 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
-from components.zerotrust.flows import (
+from contracts.flows import (
     AwsDestination,
     AwsSource,
     ExternalDestination,
@@ -104,7 +104,7 @@ def describe_flows(graph: FlowGraph) -> list[dict[str, Any]]:
 
     Keys: source, destination, port, protocol, plus destinationKind (workload | aws | external) and
     destinationCidrs (for AWS/external destinations) so tools can name ipBlocks in a connectivity matrix.
-    Rows of flows from an :class:`~components.zerotrust.flows.AwsSource` also carry ``sourceKind: aws``: security
+    Rows of flows from an :class:`~contracts.flows.AwsSource` also carry ``sourceKind: aws``: security
     groups enforce them, not NetworkPolicies (rows of pod sources have no ``sourceKind``).
     """
     rows = []

@@ -59,7 +59,7 @@ def targets_command(
     project_dir: Annotated[Path, typer.Option(help="Directory holding Pulumi.yaml and __main__.py.")] = Path("."),
 ) -> None:
     """Print the URNs of one deploy layer of a stack (planned offline), as `pulumi --target` arguments."""
-    from components.config import ConfigError
+    from contracts.errors import ConfigError
     from mlopsctl.engine import DuplicateUrnError, run_stack
 
     try:

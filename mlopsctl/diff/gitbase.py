@@ -15,6 +15,7 @@ import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+from contracts.exit_codes import EXIT_FINDINGS, EXIT_OK
 from mlopsctl.diff.model import DiffError
 from mlopsctl.diff.plan_doc import Plan, load_plan
 
@@ -22,7 +23,6 @@ PlanBuilder = Callable[[Path, str, Path], None]
 """Writes the plan of (project_dir, stack) to the given JSON file; raises `DiffError` on failure."""
 
 _TAIL_LINES = 20
-EXIT_OK, EXIT_FINDINGS = 0, 1
 
 
 def _git(args: list[str], cwd: Path) -> str:

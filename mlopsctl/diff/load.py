@@ -5,9 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from contracts.plan import PLAN_SCHEMA
 from mlopsctl.diff.compute import diff_plans
 from mlopsctl.diff.model import Diff, DiffError
-from mlopsctl.diff.plan_doc import PLAN_SCHEMA, Plan, is_plan, parse_plan, read_json
+from mlopsctl.diff.plan_doc import Plan, is_plan, parse_plan, read_json
 from mlopsctl.diff.preview_json import is_preview, parse_preview
 
 

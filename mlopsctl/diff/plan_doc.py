@@ -11,10 +11,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from contracts.plan import PLAN_SCHEMA
 from mlopsctl.diff.model import DiffError, Violation
 from mlopsctl.diff.secrets import mask
-
-PLAN_SCHEMA = "mlops-plan/1"
 
 
 @dataclass(frozen=True)

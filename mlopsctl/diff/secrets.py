@@ -8,9 +8,9 @@ request comments, so a false positive (a masked harmless value) is the cheaper m
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
+from contracts.secrets import is_credential_key
 from mlopsctl.diff.model import SECRET, UNKNOWN
 from mlopsctl.wire import SECRET_SIG, SIG_KEY
 from mlopsctl.wire import UNKNOWN as UNKNOWN_SENTINEL
@@ -18,18 +18,11 @@ from mlopsctl.wire import UNKNOWN as UNKNOWN_SENTINEL
 # A secret travels on the wire and in state as {SIG_KEY: SECRET_SIG, "value": ...}
 # (sdk/go/common/resource/sig/sig.go); UNKNOWN_SENTINEL is the engine's value unknown during preview.
 
-# Keys whose string values are credentials by name (matched on the whole key, case-insensitively).
-# References to secrets (`...Arn`, `...Id`, `...Name`) do not match: they end differently.
-_SECRET_KEY = re.compile(
-    r"(.*password|.*passphrase|.*secret(string|binary|value|key)?|.*privatekey(pem|openssh)?"
-    r"|.*apikey|.*accesskey|.*secretaccesskey|.*authtoken|.*token|connectionstring|.*credentials?)\Z",
-    re.IGNORECASE,
-)
-
 
 def is_secret_key(key: str) -> bool:
-    """Whether a property name denotes a credential whose value must never be shown."""
-    return bool(_SECRET_KEY.match(key.replace("_", "").replace("-", "")))
+    """Whether a property name denotes a credential whose value must never be shown (the policy pack's
+    definition too: :func:`contracts.secrets.is_credential_key`)."""
+    return is_credential_key(key)
 
 
 def mask(value: Any, key: str | None = None) -> Any:

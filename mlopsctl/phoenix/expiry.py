@@ -11,12 +11,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from components.config import duration
+from contracts import tags
+from contracts.duration import parse_ttl
 
-PHOENIX_TAG = "mlops:phoenix"
-EXPIRES_TAG = "mlops:expires-at"
-ENVIRONMENT_TAG = "mlops:environment"
-OWNER_TAG = "mlops:owner"
+PHOENIX_TAG = tags.PHOENIX
+EXPIRES_TAG = tags.EXPIRES_AT
+ENVIRONMENT_TAG = tags.ENVIRONMENT
+OWNER_TAG = tags.OWNER
 
 
 class ExpiryError(ValueError):
@@ -24,16 +25,13 @@ class ExpiryError(ValueError):
 
 
 def parse_duration(text: str) -> timedelta:
-    """Parse a TTL such as ``8h``, ``90m``, ``2d`` or ``1h30m`` (units s, m, h, d, w) into a timedelta.
-
-    Raises ExpiryError for empty, zero, negative or malformed input.
-    """
-    delta = duration(text)
-    if delta is None:
-        raise ExpiryError(f"invalid duration {text!r}: expected e.g. 8h, 90m, 2d or 1h30m (units s, m, h, d, w)")
-    if delta <= timedelta(0):
-        raise ExpiryError(f"invalid duration {text!r}: must be longer than zero")
-    return delta
+    """Parse a TTL such as ``8h``, ``90m``, ``2d`` or ``1h30m`` with the stack config's own grammar and
+    bounds (10m..14d, :func:`contracts.duration.parse_ttl`), so the CLI never accepts what the program
+    would reject. Raises ExpiryError."""
+    try:
+        return parse_ttl(text)
+    except ValueError as exc:
+        raise ExpiryError(f"invalid duration: {exc}") from None
 
 
 def parse_timestamp(text: str) -> datetime:

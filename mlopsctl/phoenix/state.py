@@ -113,7 +113,7 @@ def offline_layer_targets(project_dir: Path, stack: str, layer: Layer) -> list[s
     deployment of the same program and config. Raises OfflinePlanError when planning fails.
     """
     # Imported on use: the engine loads the program's SDKs, which most phoenix commands never need.
-    from components.config import ConfigError
+    from contracts.errors import ConfigError
     from mlopsctl.engine import DuplicateUrnError, run_stack
 
     try:

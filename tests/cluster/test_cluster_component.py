@@ -19,7 +19,7 @@ from google.protobuf import json_format
 
 from components.cluster.component import PREDICTORS, TRANSFORMERS, ServingCluster, ServingClusterArgs, validate_args
 from components.config import PlatformConfig, load_stack_file
-from components.zerotrust.flows import AwsDestination
+from contracts.flows import AwsDestination
 from mlopsctl.engine import Graph, Registration, run_program
 from mlopsctl.policy import evaluate
 

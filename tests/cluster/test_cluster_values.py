@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from components.cluster import values as values
-from components.config import ClusterConfig, KServeConfig, NodePoolConfig
+from components.cluster.config import ClusterConfig, KServeConfig, NodePoolConfig
 
 ACCOUNT = "123456789012"
 
@@ -258,7 +258,7 @@ def test_autoscaler_only_when_some_pool_can_change_size(config: ClusterConfig, e
 
 
 def test_autoscaler_release_pinned_for_every_supported_kubernetes_minor() -> None:
-    from components.config import SUPPORTED_KUBERNETES_VERSIONS
+    from components.config_base import SUPPORTED_KUBERNETES_VERSIONS
 
     assert sorted(values.CLUSTER_AUTOSCALER_RELEASES) == sorted(SUPPORTED_KUBERNETES_VERSIONS)
     for minor, (chart, tag) in values.CLUSTER_AUTOSCALER_RELEASES.items():

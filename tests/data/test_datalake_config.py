@@ -6,7 +6,9 @@ from typing import Any
 
 import pytest
 
-from components.config import ConfigError, LakeConfig, LifecycleConfig, parse_config
+from components.config import parse_config
+from components.data.config import LakeConfig, LifecycleConfig
+from contracts.errors import ConfigError
 
 BASE: dict[str, Any] = {
     "aws:region": "eu-west-1",

@@ -8,7 +8,7 @@ from typing import Any
 import pulumi
 import pytest
 
-from components.config import LakeConfig, LifecycleConfig
+from components.data.config import LakeConfig, LifecycleConfig
 from components.data.lake import DataLake, DataLakeArgs
 from mlopsctl.engine import Graph, Registration, run_program
 

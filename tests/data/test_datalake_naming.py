@@ -6,7 +6,7 @@ import pulumi
 import pulumi_aws as aws
 import pytest
 
-from components.config import LakeConfig, LifecycleConfig
+from components.data.config import LakeConfig, LifecycleConfig
 from components.data.lake import (
     DataLake,
     DataLakeArgs,

@@ -6,7 +6,7 @@ import pulumi
 import pulumi_aws as aws
 import pytest
 
-from components.config import LakeConfig
+from components.data.config import LakeConfig
 from components.data.lake import DataLake, DataLakeArgs
 from mlopsctl.engine import run_program
 from mlopsctl.policy import evaluate

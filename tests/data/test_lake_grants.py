@@ -9,7 +9,7 @@ import pulumi
 import pulumi_aws as aws
 import pytest
 
-from components.config import LakeConfig, LakeGrantConfig
+from components.data.config import LakeConfig, LakeGrantConfig
 from components.data.lake import DataLake, DataLakeArgs, validate_args
 from components.data.lake_grants import (
     check_principal,

@@ -8,9 +8,9 @@ from typing import Any
 import pulumi
 import pytest
 
-from components.config import WarehouseConfig
+from components.data.config import WarehouseConfig
 from components.data.warehouse import PORT, Warehouse, WarehouseArgs
-from components.zerotrust.flows import AwsDestination
+from contracts.flows import AwsDestination
 from mlopsctl.engine import Graph, Registration, run_program
 
 ACCOUNT = "123456789012"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pulumi
 import pulumi_aws as aws
 
-from components.config import WarehouseConfig
+from components.data.config import WarehouseConfig
 from components.data.warehouse import Warehouse, WarehouseArgs
 from mlopsctl.engine import run_program
 from mlopsctl.policy import evaluate

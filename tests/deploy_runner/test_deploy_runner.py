@@ -17,8 +17,9 @@ import pulumi
 import pulumi_aws as aws
 import pytest
 
-from components.config import PlatformConfig, RunnerConfig, load_stack_file
+from components.config import PlatformConfig, load_stack_file
 from components.deploy import runner_values as values
+from components.deploy.config import RunnerConfig
 from components.deploy.runner import DeployRunner, DeployRunnerArgs, validate_args
 from mlopsctl.connectivity import connectivity
 from mlopsctl.engine import Graph, Registration, run_program
@@ -383,7 +384,7 @@ def test_every_workflow_that_runs_on_the_runner_is_admitted_by_its_webhook() -> 
 
     import yaml
 
-    from components.config import RunnerConfig
+    from components.deploy.config import RunnerConfig
 
     admitted = set(RunnerConfig(repository="o/r").workflows)
     using = set()
@@ -395,7 +396,9 @@ def test_every_workflow_that_runs_on_the_runner_is_admitted_by_its_webhook() -> 
 
 
 def test_config_refuses_a_runner_without_nat_and_unknown_workflow_names() -> None:
-    from components.config import ConfigError, load_stack_file, parse_config, read_stack_values
+    from components.config import load_stack_file, parse_config
+    from contracts.errors import ConfigError
+    from contracts.stackfile import read_stack_values
 
     raw = read_stack_values(ROOT / "stacks" / "Pulumi.dev.yaml")
     assert load_stack_file(ROOT / "stacks" / "Pulumi.dev.yaml").deploy.runner is not None

@@ -16,7 +16,7 @@ from components.zerotrust.component import (
     describe_flows,
     render_network_policies,
 )
-from components.zerotrust.flows import AwsDestination, AwsSource, ExternalDestination, Flow, FlowGraph, Workload
+from contracts.flows import AwsDestination, AwsSource, ExternalDestination, Flow, FlowGraph, Workload
 from mlopsctl.connectivity import EGRESS_RULE_TYPE, INGRESS_RULE_TYPE, connectivity
 from mlopsctl.engine import Graph, run_program
 

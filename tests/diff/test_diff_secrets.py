@@ -67,3 +67,22 @@ def test_mask_handles_signature_objects_unknowns_and_credential_keys() -> None:
     # A name/value pair is not a credential key by itself; plans mask such values upstream.
     assert masked["env"][0]["value"] == "literal"
     assert is_secret_key("master_password") and is_secret_key("privateKeyPem") and not is_secret_key("tokenTtl")
+
+
+@pytest.mark.parametrize(
+    "key", ["fernetKey", "passwd", "webserverSecretKey", "dbPassword", "clientSecret", "apiKey", "privateKeyPem"]
+)
+def test_the_diff_masks_every_key_the_policy_pack_calls_a_credential(key: str) -> None:
+    # One definition (contracts.secrets): a value the pack flags is never shown in a public PR comment.
+    from policies.mlops.secrets._match import is_sensitive_key
+
+    assert is_sensitive_key(key)
+    assert mask({key: "hunter2-but-longer"}) == {key: "[secret]"}
+
+
+@pytest.mark.parametrize("key", ["existingSecret", "passwordSecretName", "secretKeyRef", "masterUserSecretArn"])
+def test_references_to_credentials_are_not_credentials_on_either_side(key: str) -> None:
+    from policies.mlops.secrets._match import is_sensitive_key
+
+    assert not is_sensitive_key(key)
+    assert mask({key: "mlflow-db"}) == {key: "mlflow-db"}

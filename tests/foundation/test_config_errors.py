@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from components.config import ConfigError, load_stack_file, parse_config
+from components.config import load_stack_file, parse_config
+from contracts.errors import ConfigError
 
 GOOD: dict[str, Any] = {
     "aws:region": "eu-west-1",

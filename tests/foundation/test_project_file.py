@@ -8,7 +8,8 @@ import yaml
 from pydantic import BaseModel
 from pydantic.alias_generators import to_camel
 
-from components.config import NAMESPACE, PlatformConfig, allowed_keys
+from components.config import PlatformConfig, allowed_keys
+from components.config_base import NAMESPACE
 
 ROOT = Path(__file__).resolve().parents[2]
 

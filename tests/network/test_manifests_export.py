@@ -11,9 +11,9 @@ import pulumi_kubernetes as k8s
 import pytest
 import yaml
 
-from components.config import ClusterConfig
+from components.cluster.config import ClusterConfig
 from components.zerotrust.component import ZeroTrust, ZeroTrustArgs
-from components.zerotrust.flows import AwsDestination, Flow, FlowGraph, Workload
+from contracts.flows import AwsDestination, Flow, FlowGraph, Workload
 from mlopsctl.engine import Graph, run_program
 from mlopsctl.manifests import kubernetes_objects, write_manifests
 

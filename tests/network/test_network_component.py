@@ -10,8 +10,8 @@ from typing import Any
 import pulumi
 import pytest
 
-from components.config import NetworkConfig, PublicLoadBalancerConfig
 from components.network.component import Network, NetworkArgs
+from components.network.config import NetworkConfig, PublicLoadBalancerConfig
 from mlopsctl.engine import Graph, Registration, run_program
 
 SUBNET = "aws:ec2/subnet:Subnet"

@@ -6,7 +6,8 @@ from typing import Any
 
 import pytest
 
-from components.config import ConfigError, parse_config
+from components.config import parse_config
+from contracts.errors import ConfigError
 
 SOURCE = "stacks/Pulumi.dev.yaml"
 

@@ -6,10 +6,10 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
-from components.config import NetworkConfig, PublicLoadBalancerConfig
 from components.network.component import Network, NetworkArgs
+from components.network.config import NetworkConfig, PublicLoadBalancerConfig
 from components.zerotrust.component import ZeroTrust, ZeroTrustArgs
-from components.zerotrust.flows import AwsDestination, Flow, FlowGraph, Workload
+from contracts.flows import AwsDestination, Flow, FlowGraph, Workload
 from mlopsctl.engine import run_program
 from mlopsctl.policy import evaluate
 

@@ -16,9 +16,10 @@ from jsonschema import Draft7Validator
 
 from components.cluster.identity import OidcIssuer
 from components.cluster.secrets_operator import SecretsOperator, SecretsOperatorArgs
-from components.config import OrchestratorConfig, PlatformConfig, load_stack_file
+from components.config import PlatformConfig, load_stack_file
 from components.orchestration.component import Orchestrator, OrchestratorArgs
-from components.zerotrust.flows import AwsDestination, Workload
+from components.orchestration.config import OrchestratorConfig
+from contracts.flows import AwsDestination, Workload
 
 ROOT = Path(__file__).resolve().parents[2]
 AIRFLOW_SCHEMA = "airflow-chart-values.schema.json"

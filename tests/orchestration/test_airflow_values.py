@@ -11,8 +11,8 @@ import pytest
 import upstream_schemas
 from orchestrator_helpers import AIRFLOW_SCHEMA, ROLE_ARNS, plain_secrets, schema_errors
 
-from components.config import GitDagsConfig, OrchestratorConfig
 from components.orchestration import airflow_values as av
+from components.orchestration.config import GitDagsConfig, OrchestratorConfig
 
 LOGS = "s3://dev-ml-artifacts-123456789012-eu-west-1/airflow-logs"
 GIT = GitDagsConfig(repository="https://github.com/acme/dags.git", branch="release", egress_cidrs=["140.82.112.0/20"])

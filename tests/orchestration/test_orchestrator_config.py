@@ -7,8 +7,11 @@ from typing import Any
 import pytest
 from orchestrator_helpers import orchestrator_args
 
-from components.config import ConfigError, NetworkConfig, OrchestratorConfig, parse_config
+from components.config import parse_config
+from components.network.config import NetworkConfig
 from components.orchestration.component import validate_orchestrator_args
+from components.orchestration.config import OrchestratorConfig
+from contracts.errors import ConfigError
 
 GOOD: dict[str, Any] = {
     "aws:region": "eu-west-1",

@@ -20,8 +20,8 @@ from orchestrator_helpers import (
     stack_config,
 )
 
-from components.config import GitDagsConfig
 from components.orchestration import airflow_values as av
+from components.orchestration.config import GitDagsConfig
 from mlopsctl.engine import Graph, Registration, run_program
 from mlopsctl.policy import evaluate
 

@@ -9,7 +9,7 @@ import pytest
 from document_checks import statements, wildcard_problems
 from orchestrator_helpers import ACCOUNT, LAKE_KEY, ZONES, orchestrator_program, plain_secrets, stack_config
 
-from components.config import MwaaConfig
+from components.orchestration.config import MwaaConfig
 from components.orchestration.mwaa import (
     LOG_COMPONENTS,
     execution_policy,

@@ -27,7 +27,7 @@ NOW = datetime(2026, 6, 1, tzinfo=UTC)
         ("2d", timedelta(days=2)),
         ("1h30m", timedelta(hours=1, minutes=30)),
         (" 1W ", timedelta(weeks=1)),
-        ("45s", timedelta(seconds=45)),
+        ("600s", timedelta(minutes=10)),
     ],
 )
 def test_parse_duration_accepts_units(text: str, expected: timedelta) -> None:
@@ -38,6 +38,17 @@ def test_parse_duration_accepts_units(text: str, expected: timedelta) -> None:
 def test_parse_duration_rejects_malformed(text: str) -> None:
     with pytest.raises(ExpiryError, match="invalid duration"):
         parse_duration(text)
+
+
+@pytest.mark.parametrize("text", ["5m", "45s", "99d", "3w"])
+def test_cli_ttl_has_the_stack_configs_bounds(text: str) -> None:
+    # One grammar and one range for `phoenix up --ttl` and `mlops:phoenix.ttl` (contracts.duration).
+    from components.config import PhoenixConfig
+
+    with pytest.raises(ExpiryError, match=r"outside 10m\.\.14d"):
+        parse_duration(text)
+    with pytest.raises(ValueError, match=r"outside 10m\.\.14d"):
+        PhoenixConfig(ttl=text)
 
 
 @pytest.mark.parametrize(

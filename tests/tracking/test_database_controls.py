@@ -8,7 +8,7 @@ import pulumi
 import pytest
 from tracking_helpers import DB_SUBNET_CIDRS, one, secret_findings
 
-from components.config import DatabaseConfig
+from components.data.config import DatabaseConfig
 from components.data.database import (
     PostgresDatabase,
     PostgresDatabaseArgs,

@@ -6,7 +6,9 @@ from typing import Any
 
 import pytest
 
-from components.config import ConfigError, TrackingConfig, parse_config
+from components.config import parse_config
+from components.tracking.config import TrackingConfig
+from contracts.errors import ConfigError
 
 GOOD: dict[str, Any] = {
     "aws:region": "eu-west-1",

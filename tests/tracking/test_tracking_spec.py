@@ -14,7 +14,7 @@ from document_checks import statements, wildcard_problems
 from tracking_helpers import ENDPOINTS, PREDICTORS
 
 from components.tracking import spec as spec
-from components.zerotrust.flows import AwsDestination
+from contracts.flows import AwsDestination
 
 K8S_VERSION = "1.34"
 BUCKET = "dev-ml-artifacts-123456789012-eu-west-1"

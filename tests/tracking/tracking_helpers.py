@@ -16,7 +16,7 @@ from components.cluster.identity import OidcIssuer
 from components.cluster.secrets_operator import SecretsOperator, SecretsOperatorArgs
 from components.config import PlatformConfig, load_stack_file
 from components.tracking.component import TrackingServer, TrackingServerArgs
-from components.zerotrust.flows import AwsDestination, Workload
+from contracts.flows import AwsDestination, Workload
 from mlopsctl.engine import Graph, Registration
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from components.zerotrust.component import ZeroTrust, ZeroTrustArgs
-from components.zerotrust.flows import AwsDestination, ExternalDestination, Flow, FlowGraph, Workload
+from contracts.flows import AwsDestination, ExternalDestination, Flow, FlowGraph, Workload
 from mlopsctl.connectivity import NETWORK_POLICY_TYPE, build_report, connectivity
 from mlopsctl.engine import Graph, run_program
 from mlopsctl.reachability import INTERNET

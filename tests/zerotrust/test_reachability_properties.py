@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from components.zerotrust.component import describe_flows, render_network_policies
-from components.zerotrust.flows import AwsDestination, ExternalDestination, Flow, FlowGraph, Workload
+from contracts.flows import AwsDestination, ExternalDestination, Flow, FlowGraph, Workload
 from mlopsctl.reachability import INTERNET, allowed_connections
 
 VPC = "10.40.0.0/16"

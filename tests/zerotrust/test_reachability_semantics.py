@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from components.zerotrust.flows import AwsDestination, ExternalDestination, Workload
+from contracts.flows import AwsDestination, ExternalDestination, Workload
 from mlopsctl.reachability import (
     ANY_PORT,
     INTERNET,

@@ -9,7 +9,7 @@ import pulumi_kubernetes as k8s
 import pytest
 
 from components.zerotrust.component import FlowGraphError, ZeroTrust, ZeroTrustArgs
-from components.zerotrust.flows import AwsDestination, ExternalDestination, Flow, FlowGraph, Workload
+from contracts.flows import AwsDestination, ExternalDestination, Flow, FlowGraph, Workload
 from mlopsctl.engine import Graph, run_program
 
 POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy"

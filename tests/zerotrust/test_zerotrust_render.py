@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from components.zerotrust.component import FlowGraphError, describe_flows, describe_workloads, render_network_policies
-from components.zerotrust.flows import AwsDestination, ExternalDestination, Flow, FlowGraph, Workload
+from contracts.flows import AwsDestination, ExternalDestination, Flow, FlowGraph, Workload
 
 VPC = "10.40.0.0/16"
 NAMESPACES = ["airflow", "mlflow", "serving"]

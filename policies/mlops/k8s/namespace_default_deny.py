@@ -77,7 +77,7 @@ RULE = stack_rule(
     severity=Severity.HIGH,
     remediation=(
         "Add a NetworkPolicy per namespace with podSelector {} and policyTypes [Ingress, Egress] and no rules; "
-        "allow each declared flow with its own policy (components/flows.py)."
+        "allow each declared flow with its own policy (contracts/flows.py)."
     ),
     resource_types=(NAMESPACE, NETWORK_POLICY, *WORKLOADS, SERVICE, HELM_RELEASE),
     check=_check,

@@ -11,38 +11,15 @@ from __future__ import annotations
 
 import re
 
-SENSITIVE_SUFFIXES = (
-    "password",
-    "passwd",
-    "secret",
-    "token",
-    "apikey",
-    "secretkey",
-    "accesskey",
-    "privatekey",
-    "fernetkey",
-    "credentials",
-    "clientsecret",
-    "connectionstring",
-)
-# Keys that name or locate a credential instead of holding it.
-REFERENCE_SUFFIXES = ("name", "ref", "path", "file", "arn", "enabled", "create", "length", "mount", "keys")
-REFERENCE_MARKERS = ("existing",)
+from contracts.secrets import is_credential_key
 
 CREDENTIAL_URL = re.compile(r"[a-z][a-z0-9+.-]*://[^/\s:@]+:([^@\s/]+)@", re.IGNORECASE)
 PLACEHOLDER = re.compile(r"\{\{.*\}\}|\$\{.*\}|\$\([A-Za-z_][A-Za-z0-9_]*\)")
 
 
-def _normalize(key: str) -> str:
-    return re.sub(r"[^a-z0-9]", "", key.rsplit(".", 1)[-1].lower())
-
-
 def is_sensitive_key(key: str) -> bool:
-    """True for keys that hold a credential (``password``, ``apiKey``, ``webserverSecretKey``...)."""
-    normalized = _normalize(key)
-    if any(marker in normalized for marker in REFERENCE_MARKERS) or normalized.endswith(REFERENCE_SUFFIXES):
-        return False
-    return normalized.endswith(SENSITIVE_SUFFIXES)
+    """True for keys that hold a credential: the one definition the PR-diff masker shares."""
+    return is_credential_key(key)
 
 
 def is_literal(value: object) -> bool:

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from contracts import tags
 from policies.mlops.rule import Level, Report, ResourceInput, Severity, resource_rule
 from policies.mlops.tagging._tags import effective_tags
 from policies.mlops.tagging.taggable_types import TAGGABLE_TYPES
 
-EXPIRY_TAG = "mlops:expires-at"
-PHOENIX_TAG = "mlops:phoenix"
+EXPIRY_TAG = tags.EXPIRES_AT
+PHOENIX_TAG = tags.PHOENIX
 
 
 def parses_as_utc(text: str) -> bool:

@@ -12,9 +12,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-import pulumi
+if TYPE_CHECKING:  # annotations only: the tool reads flows without the Pulumi SDK
+    import pulumi
 
 Protocol = Literal["TCP", "UDP"]
 
