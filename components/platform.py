@@ -8,7 +8,8 @@ entry, and its path to the private cluster API is a declared flow.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, TypedDict
 
 import pulumi
 import pulumi_aws as aws
@@ -34,6 +35,22 @@ from contracts.flows import AwsDestination, Flow, FlowGraph
 
 ARTIFACTS_ZONE = "ml-artifacts"
 """The lake zone holding MLflow artifacts and Airflow task logs."""
+
+
+class AppPlacement(TypedDict):
+    """Where MLflow and Airflow live and keep their artifacts: the Args fields both components share
+    (a TypedDict, so passing it with ``**`` stays type-checked)."""
+
+    environment: str
+    region: str
+    account_id: pulumi.Input[str]
+    vpc_id: pulumi.Input[str]
+    endpoints: AwsDestination
+    tags: Mapping[str, str]
+    force_destroy_bucket: bool
+    artifact_bucket_name: pulumi.Input[str] | None
+    artifact_bucket_arn: pulumi.Input[str] | None
+    artifact_kms_key_arn: pulumi.Input[str] | None
 
 
 def stack_config_values() -> dict[str, Any]:
@@ -204,25 +221,18 @@ class MlopsPlatform(pulumi.ComponentResource):
         aws_opts = pulumi.ResourceOptions(parent=self, providers=[self.provider])
         ca_bundle = rds_ca.read_bundle(config.region)
         # Artifacts and logs go to the lake's ml-artifacts zone; without a lake each app has its own bucket.
-        artifacts: dict[str, Any] = (
-            {
-                "artifact_bucket_name": lake.bucket_names[ARTIFACTS_ZONE],
-                "artifact_bucket_arn": lake.bucket_arns[ARTIFACTS_ZONE],
-                "artifact_kms_key_arn": lake.key_arn,
-            }
-            if lake is not None
-            else {}
+        common = AppPlacement(
+            environment=config.environment,
+            region=config.region,
+            account_id=account_id,
+            vpc_id=network.vpc_id,
+            endpoints=network.endpoints,
+            tags=config.required_tags,
+            force_destroy_bucket=config.lake.force_destroy,
+            artifact_bucket_name=lake.bucket_names[ARTIFACTS_ZONE] if lake is not None else None,
+            artifact_bucket_arn=lake.bucket_arns[ARTIFACTS_ZONE] if lake is not None else None,
+            artifact_kms_key_arn=lake.key_arn if lake is not None else None,
         )
-        common: dict[str, Any] = {
-            "environment": config.environment,
-            "region": config.region,
-            "account_id": account_id,
-            "vpc_id": network.vpc_id,
-            "endpoints": network.endpoints,
-            "tags": config.required_tags,
-            "force_destroy_bucket": config.lake.force_destroy,
-            **artifacts,
-        }
         needs_cluster_apps = config.tracking.enabled or (
             config.orchestrator.enabled and config.orchestrator.mode == "helm"
         )
