@@ -5,217 +5,28 @@ Tiers per availability zone: ``private`` (EKS nodes and pods, internal load bala
 balancer only; created only when one of those is configured). Flow logs go to a CloudWatch log
 group encrypted with a customer key; the VPC's default security group is stripped of every rule.
 
-CIDR maths and endpoint policies are pure functions (tested directly); :class:`Network` wires them.
+CIDR maths (:mod:`components.network.plan`) and endpoint and flow-log policies
+(:mod:`components.network.policies`) are pure functions (tested directly); :class:`Network` wires them.
 """
 
 from __future__ import annotations
 
-import ipaddress
-import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import pulumi
 import pulumi_aws as aws
 
-from components.iam import key_administration, logs_use_key, partition_of
 from components.network.config import NetworkConfig
+from components.network.plan import plan_subnets
+from components.network.policies import (
+    flow_log_key_policy,
+    flow_log_role_policy,
+    flow_log_trust_policy,
+    interface_endpoint_policy,
+    s3_gateway_policy,
+)
 from contracts.flows import AwsDestination
-
-MAX_AZS = 3
-"""Subnet slots reserved per tier: CIDRs never move when az_count grows to this."""
-
-DEFAULT_TIERS: Mapping[str, int] = {"private": 2, "database": 5, "public": 5}
-"""Tier -> extra prefix bits over the VPC prefix. /16 VPC: private /18 (16k addresses: VPC CNI gives every pod
-a VPC address), database /21, public /21. Order is allocation order among tiers of equal size."""
-
-SMALLEST_SUBNET_PREFIX = 28
-"""AWS refuses subnets smaller than /28."""
-
-# Interface endpoint services known to accept endpoint policies
-# (https://docs.aws.amazon.com/vpc/latest/privatelink/aws-services-privatelink-support.html). Others get the
-# AWS default policy (full access), which is all they support.
-POLICY_CAPABLE_SERVICES = frozenset(
-    {
-        "athena", "autoscaling", "ec2", "ecr.api", "ecr.dkr", "elasticloadbalancing", "glue", "kms", "logs",
-        "monitoring", "secretsmanager", "sns", "sqs", "ssm", "sts",
-    }
-)  # fmt: skip
-
-
-def plan_subnets(cidr: str, az_count: int, tiers: Mapping[str, int] = DEFAULT_TIERS) -> dict[str, list[str]]:
-    """Carve ``az_count`` subnets per tier out of the VPC block ``cidr``.
-
-    ``tiers`` maps a tier name to its extra prefix bits (2 => each subnet is a quarter of the VPC).
-    Every tier reserves :data:`MAX_AZS` slots, largest subnets first so each block stays aligned, and a
-    tier's CIDR in an AZ depends only on ``cidr`` and ``tiers``: growing from 2 to 3 AZs or adding the
-    public tier never renumbers (and so never replaces) an existing subnet.
-    Raises ValueError when the tiers do not fit or a subnet would be smaller than /28.
-    """
-    vpc = ipaddress.ip_network(cidr, strict=True)
-    if not 1 <= az_count <= MAX_AZS:
-        raise ValueError(f"az_count {az_count} not in 1..{MAX_AZS}")
-    for tier, bits in tiers.items():
-        if bits < 1 or vpc.prefixlen + bits > SMALLEST_SUBNET_PREFIX:
-            raise ValueError(
-                f"tier {tier!r}: /{vpc.prefixlen}+{bits} gives /{vpc.prefixlen + bits}; "
-                f"subnets must be /{vpc.prefixlen + 1} to /{SMALLEST_SUBNET_PREFIX}"
-            )
-    needed = sum(MAX_AZS * 2 ** (max(tiers.values()) - bits) for bits in tiers.values())
-    if needed > 2 ** max(tiers.values()):
-        raise ValueError(f"tiers {dict(tiers)} need more than the {cidr} block ({MAX_AZS} slots per tier)")
-    # Largest first (stable for equal sizes): sequential allocation of descending sizes is always aligned.
-    order = sorted(tiers, key=lambda t: tiers[t])
-    plan: dict[str, list[str]] = {}
-    cursor = int(vpc.network_address)
-    for tier in order:
-        prefix = vpc.prefixlen + tiers[tier]
-        size = 2 ** (vpc.max_prefixlen - prefix)
-        slots = [ipaddress.ip_network((cursor + i * size, prefix)) for i in range(MAX_AZS)]
-        cursor += MAX_AZS * size
-        plan[tier] = [str(net) for net in slots[:az_count]]
-    return {tier: plan[tier] for tier in tiers}
-
-
-def s3_gateway_policy(account_id: str, region: str) -> str:
-    """S3 gateway endpoint policy: only this account's principals, only this account's buckets.
-
-    A data perimeter: nothing in the VPC can copy data to a bucket of another account through the
-    endpoint. The one exception is required by ECR: image layers are served from an AWS-owned bucket
-    (https://docs.aws.amazon.com/AmazonECR/latest/userguide/vpc-endpoints.html#ecr-minimum-s3-perms), and
-    those downloads are presigned by ECR, so they carry no principal of this account.
-    """
-    partition = partition_of(region)
-    return _policy(
-        [
-            {
-                "Sid": "AccountBucketsOnly",
-                "Effect": "Allow",
-                "Principal": "*",
-                "Action": "s3:*",
-                "Resource": "*",
-                "Condition": {"StringEquals": {"aws:ResourceAccount": account_id, "aws:PrincipalAccount": account_id}},
-            },
-            {
-                "Sid": "EcrImageLayers",
-                "Effect": "Allow",
-                "Principal": "*",
-                "Action": "s3:GetObject",
-                "Resource": f"arn:{partition}:s3:::prod-{region}-starport-layer-bucket/*",
-            },
-            {
-                "Sid": "PublicRegistryImageLayers",
-                "Effect": "Allow",
-                "Principal": "*",
-                "Action": "s3:GetObject",
-                "Resource": [f"arn:{partition}:s3:::{bucket}/*" for bucket in registry_layer_buckets(region)],
-            },
-        ]
-    )
-
-
-def registry_layer_buckets(region: str) -> list[str]:
-    """S3 buckets of other accounts from which public registries serve image layers to AWS callers.
-
-    A layer fetched from a bucket in the endpoint's region goes through the S3 endpoint, so its policy
-    must admit the bucket or the pull fails with 403 (kubernetes/k8s.io#4214). Read-only, so nothing can
-    leave through them:
-    - registry.k8s.io redirects AWS callers to its bucket in their region, named per region in
-      kubernetes/registry.k8s.io cmd/archeio/internal/app/buckets.go (eu-west-2's is the exception);
-    - Docker Hub and quay.io serve AWS callers from ``docker-images-prod`` and ``quayio-production-s3``
-      (docker/hub-feedback#1318, rancher/os#2032; quay/quay storage/cloud.py), whose region is not
-      documented: both are admitted everywhere.
-    """
-    registry_k8s_io = _REGISTRY_K8S_IO_BUCKETS.get(region, f"prod-registry-k8s-io-{region}")
-    return [registry_k8s_io, "docker-images-prod", "quayio-production-s3"]
-
-
-_REGISTRY_K8S_IO_BUCKETS = {"eu-west-2": "767373bbdcb8270361b96548387bf2a9ad0d48758c35-eu-west-2"}
-"""registry.k8s.io's layer buckets that do not follow ``prod-registry-k8s-io-<region>``."""
-
-
-def interface_endpoint_policy(service: str, account_id: str, region: str) -> str | None:
-    """Policy for an interface endpoint: callers must be principals of this account.
-
-    None for services that do not support endpoint policies. STS also lets pods exchange their
-    service-account token for a role of this account (IRSA): AssumeRoleWithWebIdentity carries no
-    principal account, so it is allowed by resource (this account's roles) instead.
-    """
-    if service not in POLICY_CAPABLE_SERVICES:
-        return None
-    statements: list[dict[str, Any]] = [
-        {
-            "Sid": "AccountPrincipalsOnly",
-            "Effect": "Allow",
-            "Principal": "*",
-            "Action": "*",
-            "Resource": "*",
-            "Condition": {"StringEquals": {"aws:PrincipalAccount": account_id}},
-        }
-    ]
-    if service == "sts":
-        statements.append(
-            {
-                "Sid": "WebIdentityIntoAccountRoles",
-                "Effect": "Allow",
-                "Principal": "*",
-                "Action": "sts:AssumeRoleWithWebIdentity",
-                "Resource": f"arn:{partition_of(region)}:iam::{account_id}:role/*",
-            }
-        )
-    return _policy(statements)
-
-
-def flow_log_key_policy(account_id: str, region: str, log_group_name: str) -> str:
-    """Key policy of the flow-log key: IAM administers it; CloudWatch Logs uses it for this log group only.
-
-    https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/encrypt-log-data-kms.html
-    """
-    return _policy(
-        [
-            key_administration(account_id, partition=partition_of(region), sid="AccountAdministersThroughIam"),
-            logs_use_key(account_id, region, log_group_name, sid="CloudWatchLogsForFlowLogGroup"),
-        ]
-    )
-
-
-def flow_log_trust_policy(account_id: str, region: str) -> str:
-    """Trust policy of the flow-log role: the flow-logs service, for this account's flow logs only."""
-    return _policy(
-        [
-            {
-                "Effect": "Allow",
-                "Principal": {"Service": "vpc-flow-logs.amazonaws.com"},
-                "Action": "sts:AssumeRole",
-                # Confused-deputy guard: https://docs.aws.amazon.com/vpc/latest/userguide/flow-logs-iam-role.html
-                "Condition": {
-                    "StringEquals": {"aws:SourceAccount": account_id},
-                    "ArnLike": {
-                        "aws:SourceArn": f"arn:{partition_of(region)}:ec2:{region}:{account_id}:vpc-flow-log/*"
-                    },
-                },
-            }
-        ]
-    )
-
-
-def flow_log_role_policy(log_group_arn: str) -> str:
-    """Permissions of the flow-log role: write streams of the one log group."""
-    return _policy(
-        [
-            {
-                "Sid": "WriteFlowLogs",
-                "Effect": "Allow",
-                "Action": ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
-                "Resource": [log_group_arn, f"{log_group_arn}:*"],
-            }
-        ]
-    )
-
-
-def _policy(statements: Sequence[Mapping[str, Any]]) -> str:
-    return json.dumps({"Version": "2012-10-17", "Statement": list(statements)}, sort_keys=True)
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -16,7 +16,8 @@
   see :attr:`TrackingServer.db_tls_mode`.
 - Zero trust: clients -> MLflow:5000, MLflow -> RDS:5432, MLflow -> VPC endpoints:443.
 
-Specs come from the pure builders in :mod:`components.tracking.spec`.
+Specs come from the pure builders in :mod:`components.tracking.spec`; names, URIs, database credentials,
+IAM and flows from :mod:`components.tracking.access`.
 
 Operating notes: the admin user is ``mlflow-admin``; its password is read with
 ``aws secretsmanager get-secret-value --secret-id <admin_secret_arn>``. RDS rotates the managed master
@@ -43,7 +44,7 @@ from components.cluster.secrets_operator import (
 from components.data.artifact_bucket import ArtifactBucket, ArtifactBucketArgs, default_bucket_name
 from components.data.database import PostgresDatabase, PostgresDatabaseArgs
 from components.data.rds_ca import is_pem_bundle
-from components.tracking import spec as spec
+from components.tracking import access, spec
 from components.tracking.config import TrackingConfig
 from contracts.flows import AwsDestination, Flow, Workload
 
@@ -152,7 +153,7 @@ class TrackingServer(pulumi.ComponentResource):
         namespace = args.namespace
         # Decided on the plain argument: the ConfigMap and the pod's mounts exist only with a bundle.
         verify = args.db_ca_bundle is not None
-        self.db_tls_mode = spec.db_tls_mode(verify)
+        self.db_tls_mode = access.db_tls_mode(verify)
 
         self.database = PostgresDatabase(
             f"{name}-db",
@@ -162,7 +163,7 @@ class TrackingServer(pulumi.ComponentResource):
                 vpc_id=args.vpc_id,
                 subnet_ids=args.database_subnet_ids,
                 subnet_cidrs=args.database_subnet_cidrs,
-                database_name=spec.TRACKING_DATABASE,
+                database_name=access.TRACKING_DATABASE,
             ),
             opts=pulumi.ResourceOptions(parent=self),
         )
@@ -190,7 +191,7 @@ class TrackingServer(pulumi.ComponentResource):
 
         # --- identity ----------------------------------------------------------------------------
         policy = pulumi.Output.all(bucket_arn, artifact_key, db.secret_arn, db.kms_key_arn).apply(
-            lambda v: spec.tracking_policy(
+            lambda v: access.tracking_policy(
                 bucket_arn=str(v[0]),
                 prefix=args.artifact_prefix,
                 artifact_kms_key_arn=str(v[1]),
@@ -202,7 +203,7 @@ class TrackingServer(pulumi.ComponentResource):
             f"{name}-server",
             oidc=args.oidc,
             namespace=namespace,
-            service_account=spec.SERVICE_ACCOUNT,
+            service_account=access.SERVICE_ACCOUNT,
             policy=policy,
             parent=self,
         )
@@ -211,7 +212,7 @@ class TrackingServer(pulumi.ComponentResource):
         admin_secret = generated_secret(
             f"{name}-admin-password",
             name_prefix=f"{args.environment}/mlflow/admin-password-",
-            description=f"{args.environment}: MLflow basic-auth admin password (user {spec.ADMIN_USERNAME})",
+            description=f"{args.environment}: MLflow basic-auth admin password (user {access.ADMIN_USERNAME})",
             kms_key_arn=db.kms_key_arn,
             parent=self,
         )
@@ -258,14 +259,16 @@ class TrackingServer(pulumi.ComponentResource):
         ]
         credentials = store.external_secret(
             f"{name}-credentials",
-            target=spec.CREDENTIALS_SECRET,
+            target=access.CREDENTIALS_SECRET,
             values=[
                 remote_value("username", db.secret_arn, "username"),
                 remote_value("password", db.secret_arn, "password"),
                 remote_value("admin_password", admin_secret.arn),
                 remote_value("flask_secret_key", flask_secret.arn),
             ],
-            template=db.address.apply(lambda host: spec.credentials_template(str(host), verify_db_certificate=verify)),
+            template=db.address.apply(
+                lambda host: access.credentials_template(str(host), verify_db_certificate=verify)
+            ),
             parent=self,
             depends_on=pushes,
         )
@@ -274,11 +277,11 @@ class TrackingServer(pulumi.ComponentResource):
         k8s_opts = pulumi.ResourceOptions(
             parent=self, provider=args.k8s_provider, depends_on=list(args.namespace_resources)
         )
-        labels = dict(spec.SERVER_LABELS)
+        labels = dict(access.SERVER_LABELS)
         service_account = k8s.core.v1.ServiceAccount(
             f"{name}-sa",
             metadata={
-                "name": spec.SERVICE_ACCOUNT,
+                "name": access.SERVICE_ACCOUNT,
                 "namespace": namespace,
                 "labels": labels,
                 "annotations": {
@@ -294,7 +297,7 @@ class TrackingServer(pulumi.ComponentResource):
             deployment_needs.append(
                 k8s.core.v1.ConfigMap(
                     f"{name}-rds-ca",
-                    metadata={"name": spec.CA_CONFIGMAP, "namespace": namespace, "labels": labels},
+                    metadata={"name": access.CA_CONFIGMAP, "namespace": namespace, "labels": labels},
                     data={"ca.pem": args.db_ca_bundle},
                     opts=k8s_opts,
                 )
@@ -314,37 +317,37 @@ class TrackingServer(pulumi.ComponentResource):
         )
         deployment = k8s.apps.v1.Deployment(
             f"{name}-deployment",
-            metadata={"name": spec.SERVICE_NAME, "namespace": namespace, "labels": labels},
+            metadata={"name": access.SERVICE_NAME, "namespace": namespace, "labels": labels},
             spec=deployment_spec,
             opts=pulumi.ResourceOptions.merge(k8s_opts, pulumi.ResourceOptions(depends_on=deployment_needs)),
         )
         k8s.core.v1.Service(
             f"{name}-service",
-            metadata={"name": spec.SERVICE_NAME, "namespace": namespace, "labels": labels},
+            metadata={"name": access.SERVICE_NAME, "namespace": namespace, "labels": labels},
             spec=spec.service_spec(),
             opts=k8s_opts,
         )
         if config.replicas >= 2:
             k8s.policy.v1.PodDisruptionBudget(
                 f"{name}-pdb",
-                metadata={"name": spec.SERVICE_NAME, "namespace": namespace, "labels": labels},
+                metadata={"name": access.SERVICE_NAME, "namespace": namespace, "labels": labels},
                 spec=spec.pdb_spec(),
                 opts=pulumi.ResourceOptions.merge(k8s_opts, pulumi.ResourceOptions(depends_on=[deployment])),
             )
 
         # --- zero trust ------------------------------------------------------------------------------
-        self.workload = spec.server_workload(namespace)
-        clients = [*args.client_workloads, *(spec.client_namespace_workload(ns) for ns in config.clients)]
-        self.flows = spec.tracking_flows(
+        self.workload = access.server_workload(namespace)
+        clients = [*args.client_workloads, *(access.client_namespace_workload(ns) for ns in config.clients)]
+        self.flows = access.tracking_flows(
             server=self.workload, clients=clients, database=db.destination, endpoints=args.endpoints
         )
 
-        self.tracking_uri = pulumi.Output.from_input(spec.tracking_uri(namespace))
+        self.tracking_uri = pulumi.Output.from_input(access.tracking_uri(namespace))
         self.db_endpoint = db.endpoint
         self.db_secret_arn = db.secret_arn
         self.admin_secret_arn = admin_secret.arn
         self.artifact_location = bucket_name.apply(
-            lambda bucket: spec.artifacts_destination(str(bucket), args.artifact_prefix)
+            lambda bucket: access.artifacts_destination(str(bucket), args.artifact_prefix)
         )
         self.role_arn = role.arn
         self.register_outputs(

@@ -43,8 +43,9 @@ ALERT_TOPIC_VARIABLE = "mlops_alert_topic_arn"
 ENVIRONMENT_ENV = "MLOPS_ENVIRONMENT"
 """Optional: the platform environment (dev, prod...) shown in the subject."""
 
-SUBJECT_MAX = 100
-"""SNS: subjects are at most 100 characters, ASCII, no line breaks or control characters."""
+SUBJECT_MAX = 99
+"""SNS Publish documents subjects as UTF-8 "with no line breaks or control characters, and less than 100
+characters long" (moto, getmoto/moto#1503, accepts 100); subjects here are printable ASCII, at most 99."""
 MAX_LISTED_CHECKS = 20
 """Failed checks listed in a message (the count is always complete)."""
 MAX_REASON_CHARS = 500
@@ -138,10 +139,12 @@ def find_report(error: BaseException | None) -> ValidationReport | None:
 
 
 def secret_values(context: Mapping[str, Any]) -> set[str]:
-    """String values found under secret-looking keys, in plain mappings and sequences of the context.
+    """String values found under secret-looking keys of the context's plain data.
 
-    Only ``Mapping``/``list``/``tuple`` are walked: Airflow's ``conn`` and ``var`` accessors fetch a
-    connection or variable on attribute access, so arbitrary objects are never inspected (and never read).
+    Walked: the context itself, plain ``dict``/``list``/``tuple``/``set`` values, the ``params`` mapping and
+    the trigger conf (``dag_run.conf``). Nothing else: the task SDK's ``conn``, ``var``, ``macros``,
+    ``inlet_events`` and ``triggering_asset_events`` are lazy accessors that fetch connections, variables or
+    asset events from the API server when read or iterated, so the alert never touches them.
     """
     found: set[str] = set()
 
@@ -151,14 +154,20 @@ def secret_values(context: Mapping[str, Any]) -> set[str]:
         if isinstance(value, str):
             if sensitive and len(value) >= MIN_SECRET_CHARS:
                 found.add(value)
-        elif isinstance(value, Mapping):
+        elif isinstance(value, dict):
             for key, item in value.items():
                 walk(item, sensitive or is_sensitive_key(str(key)), depth + 1)
         elif isinstance(value, list | tuple | set | frozenset):
             for item in value:
                 walk(item, sensitive, depth + 1)
 
-    walk(context, False, 0)
+    for key, value in context.items():
+        if key == "params" and isinstance(value, Mapping):
+            value = dict(value.items())  # ParamsDict: a Mapping of plain param values
+        walk(value, is_sensitive_key(str(key)), 1)
+    conf = getattr(context.get("dag_run"), "conf", None)
+    if isinstance(conf, dict):
+        walk(conf, False, 1)
     return found
 
 
@@ -186,7 +195,7 @@ def failure_from_context(context: Mapping[str, Any], *, environ: Mapping[str, st
     try_number = _int(getattr(ti, "try_number", None))
     map_index = _int(getattr(ti, "map_index", None))
     log_url = _text(getattr(ti, "log_url", None) or "") or fallback_log_url(
-        env.get("AIRFLOW__API__BASE_URL"), dag_id, run_id, task_id, map_index, try_number
+        env.get("AIRFLOW__API__BASE_URL") or _airflow_base_url(), dag_id, run_id, task_id, map_index, try_number
     )
 
     error = context.get("exception")
@@ -476,6 +485,19 @@ def _airflow_redacted(text: str) -> str:
         return str(airflow_redact(text))
     except Exception:  # a masker that cannot run must not stop the alert
         return text
+
+
+def _airflow_base_url() -> str | None:
+    """``[api] base_url`` from Airflow's configuration, when Airflow is there and it is set."""
+    try:
+        from airflow.configuration import conf
+    except ImportError:
+        return None
+    try:
+        value = conf.get("api", "base_url", fallback=None)
+    except Exception:
+        return None
+    return str(value) if value else None
 
 
 def _alert_id(failure: TaskFailure) -> str:

@@ -216,7 +216,7 @@ CHARTS: dict[str, ChartFacts] = {
         ),
     ),
     # Cluster Autoscaler: image tag is the appVersion, not the chart version (9.53.0 ships v1.34.2); the
-    # program sets it explicitly (components/cluster_values.py CLUSTER_AUTOSCALER_RELEASES).
+    # program sets it explicitly (components/cluster/charts.py CLUSTER_AUTOSCALER_RELEASES).
     "cluster-autoscaler": ChartFacts(
         read_at="9.53.0",
         source="charts/cluster-autoscaler/values.yaml (kubernetes/autoscaler cluster-autoscaler-chart-9.53.0)",

@@ -13,7 +13,7 @@ import pulumi
 import pulumi_aws as aws
 import pytest
 
-from components.cluster import values as values
+from components.cluster import charts
 from components.cluster.component import ServingCluster, ServingClusterArgs
 from components.config import PlatformConfig, load_stack_file
 from mlopsctl.engine import Graph, Registration, run_program
@@ -107,7 +107,7 @@ def test_fixed_size_pools_get_neither(fixed: Graph) -> None:
 def test_device_plugin_is_pinned_from_nvidias_repo_on_the_gpu_pool(prod: Graph) -> None:
     plugin = releases(prod)["nvidia-device-plugin"].inputs
     assert plugin["chart"] == "nvidia-device-plugin"
-    assert plugin["version"] == values.NVIDIA_DEVICE_PLUGIN_VERSION == "0.17.4"
+    assert plugin["version"] == charts.NVIDIA_DEVICE_PLUGIN_VERSION == "0.17.4"
     assert plugin["repositoryOpts"] == {"repo": "https://nvidia.github.io/k8s-device-plugin"}
     assert plugin["namespace"] == "kube-system"
     v = plugin["values"]
@@ -133,7 +133,7 @@ def test_device_plugin_is_pinned_from_nvidias_repo_on_the_gpu_pool(prod: Graph) 
 def test_autoscaler_chart_matches_the_clusters_kubernetes_minor(name: str, request: pytest.FixtureRequest) -> None:
     graph: Graph = request.getfixturevalue(name)
     version = stack(name).cluster.version
-    chart_version, image_tag = values.CLUSTER_AUTOSCALER_RELEASES[version]
+    chart_version, image_tag = charts.CLUSTER_AUTOSCALER_RELEASES[version]
     autoscaler = releases(graph)["cluster-autoscaler"].inputs
     assert autoscaler["chart"] == "cluster-autoscaler"
     assert autoscaler["version"] == chart_version

@@ -10,7 +10,7 @@ import pulumi
 import pulumi_aws as aws
 import pytest
 
-from components.cluster.component import AUTOSCALING_ROLE_NAME, autoscaling_service_linked_role
+from components.cluster.node_pools import AUTOSCALING_ROLE_NAME, autoscaling_service_linked_role
 from mlopsctl.engine import Graph, run_program
 
 SLR = "aws:iam/serviceLinkedRole:ServiceLinkedRole"

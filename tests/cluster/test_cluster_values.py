@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from components.cluster import values as values
+from components.cluster import autoscaling, charts, control_plane, kube, nodes
 from components.cluster.config import ClusterConfig, KServeConfig, NodePoolConfig
 
 ACCOUNT = "123456789012"
@@ -29,7 +29,7 @@ def walk(tree: Any, key: str) -> list[Any]:
 
 
 def test_vpc_cni_enables_network_policy_with_the_documented_string_value() -> None:
-    assert json.loads(values.vpc_cni_configuration()) == {"enableNetworkPolicy": "true"}
+    assert json.loads(control_plane.vpc_cni_configuration()) == {"enableNetworkPolicy": "true"}
 
 
 @pytest.mark.parametrize(
@@ -43,16 +43,16 @@ def test_vpc_cni_enables_network_policy_with_the_documented_string_value() -> No
     ],
 )
 def test_ami_type_follows_architecture_and_accelerator(types: list[str], gpu: bool, expected: str) -> None:
-    assert values.ami_type("system", types, gpu=gpu) == expected
+    assert nodes.ami_type("system", types, gpu=gpu) == expected
 
 
 def test_mixed_architectures_are_rejected_naming_the_key() -> None:
     with pytest.raises(ValueError, match=r"mlops:cluster\.gpuPool\.instanceTypes .* mix x86_64 and arm64"):
-        values.ami_type("gpu", ["g5.xlarge", "g5g.xlarge"], gpu=True)
+        nodes.ami_type("gpu", ["g5.xlarge", "g5g.xlarge"], gpu=True)
 
 
 def test_node_pools_system_only_by_default() -> None:
-    (system,) = values.node_pool_specs(ClusterConfig())
+    (system,) = nodes.node_pool_specs(ClusterConfig())
     assert system.role == "system"
     assert system.labels == {"mlops/pool": "system"}
     assert system.taints == ()
@@ -61,7 +61,7 @@ def test_node_pools_system_only_by_default() -> None:
 
 def test_gpu_pool_is_tainted_labelled_and_may_scale_to_zero() -> None:
     gpu_pool = NodePoolConfig(instance_types=["g5.xlarge"], min_size=0, desired_size=0, max_size=4)
-    _, gpu = values.node_pool_specs(ClusterConfig(gpu_pool=gpu_pool))
+    _, gpu = nodes.node_pool_specs(ClusterConfig(gpu_pool=gpu_pool))
     assert gpu.role == "gpu"
     assert gpu.taints == ({"key": "nvidia.com/gpu", "value": "true", "effect": "NO_SCHEDULE"},)
     assert gpu.labels["mlops/pool"] == "gpu"
@@ -70,12 +70,12 @@ def test_gpu_pool_is_tainted_labelled_and_may_scale_to_zero() -> None:
 
 
 def test_launch_template_values_require_imdsv2_hop_one_and_encrypted_gp3() -> None:
-    assert values.metadata_options() == {
+    assert nodes.metadata_options() == {
         "http_endpoint": "enabled",
         "http_tokens": "required",
         "http_put_response_hop_limit": 1,
     }
-    volume = values.root_volume(200)
+    volume = nodes.root_volume(200)
     assert volume["encrypted"] == "true"
     assert volume["volume_type"] == "gp3"
     assert volume["volume_size"] == 200
@@ -83,13 +83,13 @@ def test_launch_template_values_require_imdsv2_hop_one_and_encrypted_gp3() -> No
 
 def test_tag_specifications_cover_instances_and_volumes() -> None:
     tags = {"owner": "team", "environment": "dev", "cost-center": "cc-1"}
-    specs = values.tag_specifications(tags)
+    specs = nodes.tag_specifications(tags)
     assert [s["resource_type"] for s in specs] == ["instance", "volume"]
     assert all(s["tags"] == tags for s in specs)
 
 
 def test_kubeconfig_gets_a_token_from_aws_eks_get_token_and_embeds_no_credential() -> None:
-    text = values.kubeconfig(
+    text = kube.kubeconfig(
         cluster_name="mlops-dev",
         endpoint="https://ABC.gr7.eu-west-1.eks.amazonaws.com",
         ca_data="Q0E=",
@@ -111,14 +111,14 @@ def test_kubeconfig_gets_a_token_from_aws_eks_get_token_and_embeds_no_credential
 
 
 def test_psa_labels_enforce_audit_and_warn_pinned_to_the_cluster_version() -> None:
-    labels = values.psa_labels("restricted", "1.34")
+    labels = kube.psa_labels("restricted", "1.34")
     for mode in ("enforce", "audit", "warn"):
         assert labels[f"pod-security.kubernetes.io/{mode}"] == "restricted"
         assert labels[f"pod-security.kubernetes.io/{mode}-version"] == "v1.34"
 
 
 def test_cert_manager_values_install_crds_and_harden_every_component() -> None:
-    chart = values.cert_manager_values()
+    chart = charts.cert_manager_values()
     assert chart["crds"] == {"enabled": True, "keep": True}
     for component in (chart, chart["webhook"], chart["cainjector"], chart["startupapicheck"]):
         assert component["securityContext"] == {"runAsNonRoot": True, "seccompProfile": {"type": "RuntimeDefault"}}
@@ -130,7 +130,7 @@ def test_cert_manager_values_install_crds_and_harden_every_component() -> None:
 
 
 def test_kserve_values_raw_deployment_hardened_controller_no_ingress() -> None:
-    chart = values.kserve_values(storage_region="eu-west-1")["kserve"]
+    chart = charts.kserve_values(storage_region="eu-west-1")["kserve"]
     controller = chart["controller"]
     assert controller["deploymentMode"] == "RawDeployment"
     assert controller["gateway"] == {"disableIngressCreation": True}
@@ -148,13 +148,13 @@ def test_kserve_values_raw_deployment_hardened_controller_no_ingress() -> None:
 
 
 def test_system_namespaces_only_with_kserve() -> None:
-    assert values.system_namespaces(ClusterConfig()) == {"cert-manager": "restricted", "kserve": "restricted"}
-    assert values.system_namespaces(ClusterConfig(kserve=KServeConfig(enabled=False))) == {}
+    assert kube.system_namespaces(ClusterConfig()) == {"cert-manager": "restricted", "kserve": "restricted"}
+    assert kube.system_namespaces(ClusterConfig(kserve=KServeConfig(enabled=False))) == {}
 
 
 def test_cluster_key_policy_lets_logs_use_the_key_for_the_control_plane_group_only() -> None:
     policy = json.loads(
-        values.cluster_key_policy(
+        control_plane.cluster_key_policy(
             partition="aws", account=ACCOUNT, region="eu-west-1", log_group="/aws/eks/mlops-dev/cluster"
         )
     )
@@ -169,7 +169,7 @@ def test_cluster_key_policy_lets_logs_use_the_key_for_the_control_plane_group_on
 
 
 def test_node_key_policy_admits_the_auto_scaling_service_linked_role() -> None:
-    policy = json.loads(values.node_key_policy(partition="aws", account=ACCOUNT))
+    policy = json.loads(nodes.node_key_policy(partition="aws", account=ACCOUNT))
     slr = f"arn:aws:iam::{ACCOUNT}:role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling"
     _, use, grant = policy["Statement"]
     assert use["Principal"] == {"AWS": slr}
@@ -179,7 +179,7 @@ def test_node_key_policy_admits_the_auto_scaling_service_linked_role() -> None:
 
 
 def test_region_fence_denies_other_regions_only() -> None:
-    (statement,) = values.region_fence("eu-west-1", ["ec2"])
+    (statement,) = control_plane.region_fence("eu-west-1", ["ec2"])
     assert statement["Effect"] == "Deny"
     assert statement["Condition"] == {"StringNotEquals": {"aws:RequestedRegion": "eu-west-1"}}
 
@@ -188,32 +188,32 @@ def test_region_fence_denies_other_regions_only() -> None:
     ("region", "partition"), [("eu-west-1", "aws"), ("cn-north-1", "aws-cn"), ("us-gov-west-1", "aws-us-gov")]
 )
 def test_partition_and_managed_arns(region: str, partition: str) -> None:
-    assert values.managed_policy_arn(region, "AmazonEKSClusterPolicy") == (
+    assert control_plane.managed_policy_arn(region, "AmazonEKSClusterPolicy") == (
         f"arn:{partition}:iam::aws:policy/AmazonEKSClusterPolicy"
     )
-    assert values.access_policy_arn(region) == (
+    assert control_plane.access_policy_arn(region) == (
         f"arn:{partition}:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
     )
 
 
 def test_account_of_reads_the_arn_and_rejects_garbage() -> None:
-    assert values.account_of(f"arn:aws:iam::{ACCOUNT}:role/x") == ACCOUNT
+    assert control_plane.account_of(f"arn:aws:iam::{ACCOUNT}:role/x") == ACCOUNT
     with pytest.raises(ValueError, match="not an ARN with an account id"):
-        values.account_of("arn:aws:s3:::bucket")
+        control_plane.account_of("arn:aws:s3:::bucket")
 
 
 @pytest.mark.parametrize(("vpc", "expected"), [("10.40.0.0/16", "172.20.0.0/16"), ("172.20.0.0/16", "10.100.0.0/16")])
 def test_service_cidr_avoids_the_vpc(vpc: str, expected: str) -> None:
-    assert values.service_cidr(vpc) == expected
+    assert kube.service_cidr(vpc) == expected
 
 
 def test_service_cidr_fails_when_both_ranges_overlap() -> None:
     with pytest.raises(ValueError, match="overlaps both"):
-        values.service_cidr("0.0.0.0/0")
+        kube.service_cidr("0.0.0.0/0")
 
 
 def test_system_network_policies_default_deny_then_only_dns_api_and_webhooks() -> None:
-    policies = values.system_network_policies("kserve", vpc_cidr="10.40.0.0/16", service_cidr="172.20.0.0/16")
+    policies = kube.system_network_policies("kserve", vpc_cidr="10.40.0.0/16", service_cidr="172.20.0.0/16")
     by_name = {p["metadata"]["name"]: p["spec"] for p in policies}
     assert by_name["system-default-deny"] == {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}
     (dns,) = by_name["system-allow-dns"]["egress"]
@@ -254,15 +254,15 @@ def pools(system: tuple[int, int], gpu: tuple[int, int] | None = None) -> Cluste
     ],
 )
 def test_autoscaler_only_when_some_pool_can_change_size(config: ClusterConfig, expected: bool) -> None:
-    assert values.needs_autoscaler(config) is expected
+    assert autoscaling.needs_autoscaler(config) is expected
 
 
 def test_autoscaler_release_pinned_for_every_supported_kubernetes_minor() -> None:
     from components.config_base import SUPPORTED_KUBERNETES_VERSIONS
 
-    assert sorted(values.CLUSTER_AUTOSCALER_RELEASES) == sorted(SUPPORTED_KUBERNETES_VERSIONS)
-    for minor, (chart, tag) in values.CLUSTER_AUTOSCALER_RELEASES.items():
-        assert values.cluster_autoscaler_release(minor) == (chart, tag)
+    assert sorted(charts.CLUSTER_AUTOSCALER_RELEASES) == sorted(SUPPORTED_KUBERNETES_VERSIONS)
+    for minor, (chart, tag) in charts.CLUSTER_AUTOSCALER_RELEASES.items():
+        assert charts.cluster_autoscaler_release(minor) == (chart, tag)
         assert re.fullmatch(r"\d+\.\d+\.\d+", chart), chart
         # The image's minor is the cluster's minor: the autoscaler supports only the version it was built for.
         assert re.fullmatch(rf"v{re.escape(minor)}\.\d+", tag), (minor, tag)
@@ -270,13 +270,13 @@ def test_autoscaler_release_pinned_for_every_supported_kubernetes_minor() -> Non
 
 def test_autoscaler_release_rejects_an_unpinned_version_naming_the_key() -> None:
     with pytest.raises(ValueError, match=r"mlops:cluster\.version '1\.29'.*allowed: \['1\.33', '1\.34', '1\.35'\]"):
-        values.cluster_autoscaler_release("1.29")
+        charts.cluster_autoscaler_release("1.29")
 
 
 def test_device_plugin_chart_is_pinned_to_an_exact_version() -> None:
-    assert values.NVIDIA_DEVICE_PLUGIN_REPO == "https://nvidia.github.io/k8s-device-plugin"
-    assert values.NVIDIA_DEVICE_PLUGIN_CHART == "nvidia-device-plugin"
-    assert re.fullmatch(r"\d+\.\d+\.\d+", values.NVIDIA_DEVICE_PLUGIN_VERSION)
+    assert charts.NVIDIA_DEVICE_PLUGIN_REPO == "https://nvidia.github.io/k8s-device-plugin"
+    assert charts.NVIDIA_DEVICE_PLUGIN_CHART == "nvidia-device-plugin"
+    assert re.fullmatch(r"\d+\.\d+\.\d+", charts.NVIDIA_DEVICE_PLUGIN_VERSION)
 
 
 @pytest.mark.parametrize(
@@ -290,12 +290,12 @@ def test_device_plugin_chart_is_pinned_to_an_exact_version() -> None:
     ],
 )
 def test_gpus_per_node_is_the_smallest_known_count(types: list[str], expected: int | None) -> None:
-    assert values.gpus_per_node(types) == expected
+    assert autoscaling.gpus_per_node(types) == expected
 
 
 def test_node_template_tags_advertise_the_gpu_pools_labels_taint_and_gpus() -> None:
-    (_, gpu) = values.node_pool_specs(pools((2, 4), (0, 4)))
-    assert values.node_template_tags(gpu, gpu=True) == {
+    (_, gpu) = nodes.node_pool_specs(pools((2, 4), (0, 4)))
+    assert autoscaling.node_template_tags(gpu, gpu=True) == {
         "k8s.io/cluster-autoscaler/node-template/label/mlops/pool": "gpu",
         "k8s.io/cluster-autoscaler/node-template/label/nvidia.com/gpu.present": "true",
         "k8s.io/cluster-autoscaler/node-template/taint/nvidia.com/gpu": "true:NoSchedule",
@@ -309,8 +309,8 @@ def test_node_template_tags_omit_the_gpu_resource_for_unknown_types() -> None:
     odd = config.model_copy(
         update={"gpu_pool": config.gpu_pool.model_copy(update={"instance_types": ["g5.xlarge", "g99.huge"]})}
     )
-    (_, gpu) = values.node_pool_specs(odd)
-    tags = values.node_template_tags(gpu, gpu=True)
+    (_, gpu) = nodes.node_pool_specs(odd)
+    tags = autoscaling.node_template_tags(gpu, gpu=True)
     assert not any("/resources/" in key for key in tags)
     assert tags["k8s.io/cluster-autoscaler/node-template/taint/nvidia.com/gpu"] == "true:NoSchedule"
 
@@ -326,16 +326,16 @@ class _Resource:
 
 
 def test_autoscaling_group_name_from_the_node_group_resources() -> None:
-    assert values.autoscaling_group_name([_Resource("eks-gpu-1234")]) == "eks-gpu-1234"
-    assert values.autoscaling_group_name([{"autoscaling_groups": [{"name": "eks-gpu-5678"}]}]) == "eks-gpu-5678"
-    assert values.autoscaling_group_name(None) is None
+    assert autoscaling.autoscaling_group_name([_Resource("eks-gpu-1234")]) == "eks-gpu-1234"
+    assert autoscaling.autoscaling_group_name([{"autoscaling_groups": [{"name": "eks-gpu-5678"}]}]) == "eks-gpu-5678"
+    assert autoscaling.autoscaling_group_name(None) is None
     with pytest.raises(ValueError, match="no Auto Scaling group"):
-        values.autoscaling_group_name([_Resource()])
+        autoscaling.autoscaling_group_name([_Resource()])
 
 
 def autoscaler_policy() -> dict[str, Any]:
     doc: dict[str, Any] = json.loads(
-        values.cluster_autoscaler_policy(cluster_name="mlops-prod", region="eu-west-1", account=ACCOUNT)
+        autoscaling.cluster_autoscaler_policy(cluster_name="mlops-prod", region="eu-west-1", account=ACCOUNT)
     )
     return doc
 
@@ -377,14 +377,14 @@ def test_autoscaler_may_scale_only_this_clusters_node_groups() -> None:
 
 
 def test_autoscaler_policy_follows_the_partition() -> None:
-    doc = json.loads(values.cluster_autoscaler_policy(cluster_name="c", region="cn-north-1", account=ACCOUNT))
+    doc = json.loads(autoscaling.cluster_autoscaler_policy(cluster_name="c", region="cn-north-1", account=ACCOUNT))
     resources = [r for s in doc["Statement"] if isinstance(s["Resource"], list) for r in s["Resource"]]
     assert resources and all(r.startswith("arn:aws-cn:") for r in resources)
 
 
 def test_autoscaler_values_discover_this_cluster_with_irsa_on_the_system_pool() -> None:
     role = f"arn:aws:iam::{ACCOUNT}:role/ca"
-    v = values.cluster_autoscaler_values(
+    v = charts.cluster_autoscaler_values(
         cluster_name="mlops-prod", region="eu-west-1", role_arn=role, image_tag="v1.34.5"
     )
     assert v["cloudProvider"] == "aws"
@@ -402,7 +402,7 @@ def test_autoscaler_values_discover_this_cluster_with_irsa_on_the_system_pool() 
 
 
 def test_device_plugin_values_run_only_on_the_gpu_pool_tolerating_its_taint() -> None:
-    v = values.device_plugin_values()
+    v = charts.device_plugin_values()
     assert v["nodeSelector"] == {"mlops/pool": "gpu"}
     (term,) = v["affinity"]["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]["nodeSelectorTerms"]
     assert term == {"matchExpressions": [{"key": "mlops/pool", "operator": "In", "values": ["gpu"]}]}

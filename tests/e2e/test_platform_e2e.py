@@ -52,7 +52,7 @@ import pytest
 
 from components.cluster.component import PREDICTORS, SERVING_NAMESPACE
 from components.platform import ARTIFACTS_ZONE
-from components.tracking.spec import ADMIN_USERNAME, SERVER_LABELS
+from components.tracking.access import ADMIN_USERNAME, SERVER_LABELS
 from mlopsctl.phoenix.expiry import ENVIRONMENT_TAG, expiry_after, parse_duration
 from mlopsctl.phoenix.settings import PHOENIX_KEY, REGION_KEY, load_template, stack_config_dir
 from mlopsctl.phoenix.stacks import destroy_kubernetes_layer, destroy_stack, forget_kubernetes_layer, stack_config

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import sys
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
@@ -52,6 +53,35 @@ class ExplodingAccessor:
         raise AssertionError(f"the alert must not read context accessors (read {name!r})")
 
 
+class LazyMapping(Mapping[str, Any]):
+    """Stands in for the task SDK's ``inlet_events``/``triggering_asset_events``: iterating would call the API."""
+
+    def __getitem__(self, key: str) -> Any:
+        raise AssertionError("the alert must not read lazy context mappings")
+
+    def __iter__(self) -> Iterator[str]:
+        raise AssertionError("the alert must not iterate lazy context mappings")
+
+    def __len__(self) -> int:
+        raise AssertionError("the alert must not size lazy context mappings")
+
+
+class ParamsMapping(Mapping[str, Any]):
+    """Like the task SDK's ``ParamsDict``: a Mapping (not a dict) of resolved param values."""
+
+    def __init__(self, values: dict[str, Any]) -> None:
+        self._values = values
+
+    def __getitem__(self, key: str) -> Any:
+        return self._values[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._values)
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+
 def task_context(error: BaseException | None, **extra: Any) -> dict[str, Any]:
     ti = FakeTaskInstance()
     context: dict[str, Any] = {
@@ -61,6 +91,9 @@ def task_context(error: BaseException | None, **extra: Any) -> dict[str, Any]:
         "params": {"key": "orders/2026-12-07/batch-001.csv", "bucket": ""},
         "conn": ExplodingAccessor(),
         "var": {"json": ExplodingAccessor(), "value": ExplodingAccessor()},
+        "macros": ExplodingAccessor(),
+        "inlet_events": LazyMapping(),
+        "triggering_asset_events": LazyMapping(),
     }
     if error is not None:
         context["exception"] = error

@@ -34,26 +34,46 @@ class AirflowFailException(Exception):
     """Stand-in for ``airflow.exceptions.AirflowFailException`` (Airflow is not installed here)."""
 
 
-@pytest.fixture
-def aws(aws_env: str) -> Iterator[dict[str, Any]]:
-    """moto: a raw and a curated bucket, the alert topic and an SQS queue subscribed to it."""
+@pytest.fixture(scope="module")
+def world(aws_env: str) -> Iterator[dict[str, Any]]:
+    """moto, once per module: a raw and a curated bucket, the alert topic and an SQS queue subscribed to it."""
     with mock_aws():
         region = aws_env
         s3 = boto3.client("s3", region_name=region)
         for bucket in ("mlops-dev-raw", "mlops-dev-curated"):
-            s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": region})
+            s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
         sns = boto3.client("sns", region_name=region)
         topic_arn = sns.create_topic(Name="mlops-dev-pipeline-alerts")["TopicArn"]
         sqs = boto3.client("sqs", region_name=region)
         queue_url = sqs.create_queue(QueueName="alerts-inbox")["QueueUrl"]
         queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
         sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=queue_arn)
-        yield {"region": region, "s3": s3, "sqs": sqs, "queue_url": queue_url, "topic_arn": topic_arn}
+        yield {
+            "region": region,
+            "s3": s3,
+            "sqs": sqs,
+            "sns": sns_client(region),  # the callback's own client (regional endpoint)
+            "queue_url": queue_url,
+            "topic_arn": topic_arn,
+        }
+
+
+@pytest.fixture
+def aws(world: dict[str, Any]) -> dict[str, Any]:
+    """The moto world with an empty inbox."""
+    received(world)
+    return world
 
 
 def received(aws: dict[str, Any]) -> list[dict[str, Any]]:
-    messages = aws["sqs"].receive_message(QueueUrl=aws["queue_url"], MaxNumberOfMessages=10).get("Messages", [])
-    return [json.loads(m["Body"]) for m in messages]
+    """Every message in the inbox (SNS envelopes), deleted once read."""
+    sqs, url = aws["sqs"], aws["queue_url"]
+    bodies: list[dict[str, Any]] = []
+    while messages := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", []):
+        bodies += [json.loads(m["Body"]) for m in messages]
+        entries = [{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages)]
+        sqs.delete_message_batch(QueueUrl=url, Entries=entries)
+    return bodies
 
 
 def fail_validation(aws: dict[str, Any], fixture: str) -> AirflowFailException:
@@ -91,7 +111,7 @@ def test_validation_failure_is_published_with_the_failed_checks(aws: dict[str, A
     body = json.loads(envelope["Message"])
     assert (body["version"], body["source"], body["content"]["textType"]) == (
         "1.0",
-        "source" and "custom",
+        "custom",
         "client-markdown",
     )
     assert body["metadata"]["eventType"] == EVENT_VALIDATION_FAILED
@@ -140,7 +160,7 @@ def test_email_rendering_is_plain_text_with_every_field(aws: dict[str, Any]) -> 
 
 def test_any_other_failure_is_published_as_a_task_failure(aws: dict[str, Any]) -> None:
     error = ConnectionError("could not connect to endpoint")
-    on_failure_alert(task_context(error), environ={ALERT_TOPIC_ENV: aws["topic_arn"]})
+    on_failure_alert(task_context(error), client=aws["sns"], environ={ALERT_TOPIC_ENV: aws["topic_arn"]})
     [envelope] = received(aws)
     assert envelope["Subject"] == "Airflow task failed: validated_ingest.validate_batch"
     body = json.loads(envelope["Message"])
@@ -153,7 +173,7 @@ def test_callback_run_by_the_dag_processor_still_alerts(aws: dict[str, Any]) -> 
     context = task_context(None)
     context["ti"].log_url = None
     environ = {ALERT_TOPIC_ENV: aws["topic_arn"], "AIRFLOW__API__BASE_URL": "https://airflow.dev.internal"}
-    on_failure_alert(context, environ=environ)
+    on_failure_alert(context, client=aws["sns"], environ=environ)
     [envelope] = received(aws)
     extra = json.loads(envelope["Message"])["metadata"]["additionalContext"]
     assert extra["callback_in_task_process"] == "false"

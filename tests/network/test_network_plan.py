@@ -1,4 +1,4 @@
-"""Pure helpers of components.network.component: subnet plan, partitions, endpoint/key/role policies."""
+"""Pure helpers of components.network (plan, policies): subnet plan, partitions, endpoint/key/role policies."""
 
 from __future__ import annotations
 
@@ -9,13 +9,12 @@ from itertools import combinations
 import pytest
 
 from components.iam import partition_of
-from components.network.component import (
-    DEFAULT_TIERS,
+from components.network.plan import DEFAULT_TIERS, plan_subnets
+from components.network.policies import (
     flow_log_key_policy,
     flow_log_role_policy,
     flow_log_trust_policy,
     interface_endpoint_policy,
-    plan_subnets,
     s3_gateway_policy,
 )
 
@@ -88,7 +87,7 @@ def test_s3_gateway_policy_keeps_data_in_the_account() -> None:
 def test_s3_policy_admits_the_layer_buckets_of_the_registries_the_platform_pulls_from() -> None:
     # The Cluster Autoscaler comes from registry.k8s.io, which redirects AWS callers to a regional S3
     # bucket of another account (kubernetes/k8s.io#4214): without it in the policy the pull fails with 403.
-    from components.cluster.values import cluster_autoscaler_values
+    from components.cluster.charts import cluster_autoscaler_values
 
     image = cluster_autoscaler_values(cluster_name="c", region="eu-central-1", role_arn="arn", image_tag="v1.34.0")
     assert image["image"]["repository"].startswith("registry.k8s.io/")

@@ -21,7 +21,7 @@ from tracking_helpers import (
 )
 
 from components.cluster.secrets_operator import ESO_CHART_VERSION, ESO_REPOSITORY
-from components.tracking import spec as spec
+from components.tracking import access
 from components.tracking.component import TrackingServerArgs, validate_tracking_args
 from mlopsctl.engine import Graph, run_program
 from mlopsctl.policy import evaluate
@@ -118,7 +118,7 @@ def test_deployment_wires_image_args_and_secrets(dev: tuple[Graph, dict[str, Any
     assert deployment.inputs["metadata"] == {
         "name": "mlflow",
         "namespace": "mlflow",
-        "labels": spec.SERVER_LABELS,
+        "labels": access.SERVER_LABELS,
     }
     pod = _pod(graph)
     container = pod["containers"][0]
@@ -137,20 +137,20 @@ def test_ca_bundle_configmap_is_mounted_for_verify_full(dev: tuple[Graph, dict[s
     assert capture["server"].db_tls_mode == "verify-full"
     configmap = one(graph, "kubernetes:core/v1:ConfigMap", "tracking-rds-ca")
     assert configmap.inputs["data"] == {"ca.pem": PEM}
-    assert configmap.inputs["metadata"]["name"] == spec.CA_CONFIGMAP
+    assert configmap.inputs["metadata"]["name"] == access.CA_CONFIGMAP
     deployment = one(graph, DEPLOYMENT)
     assert configmap.urn in deployment.dependencies
     pod = _pod(graph)
     assert {
         "name": "rds-ca",
-        "configMap": {"name": spec.CA_CONFIGMAP, "items": [{"key": "ca.pem", "path": "ca.pem"}]},
+        "configMap": {"name": access.CA_CONFIGMAP, "items": [{"key": "ca.pem", "path": "ca.pem"}]},
     } in (pod["volumes"])
     for container in (pod["containers"][0], pod["initContainers"][0]):
         assert {"name": "rds-ca", "mountPath": "/etc/mlflow/rds-ca", "readOnly": True} in container["volumeMounts"]
     env = {e["name"]: e for e in pod["containers"][0]["env"]}
-    assert env["MLFLOW_BACKEND_STORE_URI"]["value"].endswith(f"?sslmode=verify-full&sslrootcert={spec.CA_PATH}")
+    assert env["MLFLOW_BACKEND_STORE_URI"]["value"].endswith(f"?sslmode=verify-full&sslrootcert={access.CA_PATH}")
     ini = one(graph, EXTERNAL_SECRET).inputs["spec"]["target"]["template"]["data"]["basic_auth.ini"]
-    assert f"/mlflow_auth?sslmode=verify-full&sslrootcert={spec.CA_PATH}\n" in ini
+    assert f"/mlflow_auth?sslmode=verify-full&sslrootcert={access.CA_PATH}\n" in ini
 
 
 def test_without_a_ca_bundle_tls_is_required_but_not_verified(no_bundle: tuple[Graph, dict[str, Any]]) -> None:
@@ -236,7 +236,7 @@ def test_generated_secrets_have_no_value_and_are_pushed_once(dev: tuple[Graph, d
 def test_credentials_external_secret(dev: tuple[Graph, dict[str, Any]]) -> None:
     graph, _ = dev
     external = one(graph, EXTERNAL_SECRET).inputs
-    assert external["metadata"] == {"name": spec.CREDENTIALS_SECRET, "namespace": "mlflow"}
+    assert external["metadata"] == {"name": access.CREDENTIALS_SECRET, "namespace": "mlflow"}
     body = external["spec"]
     assert body["secretStoreRef"] == {"name": "aws-secrets-manager", "kind": "SecretStore"}
     keys = {d["secretKey"]: d["remoteRef"] for d in body["data"]}
@@ -270,7 +270,7 @@ def test_flows_present(dev: tuple[Graph, dict[str, Any]], prod: tuple[Graph, dic
     assert ("serving/predictors", "mlflow/tracking-server", 5000) in edges
     assert ("mlflow/tracking-server", "rds/dev-tracking-db", 5432) in edges
     assert ("mlflow/tracking-server", "vpc-endpoints", 443) in edges
-    assert server.workload.selector == spec.SERVER_LABELS
+    assert server.workload.selector == access.SERVER_LABELS
     prod_edges = {(f.source.name, f.destination.name, f.port) for f in prod[1]["server"].flows}
     # prod lists notebooks as a client namespace.
     assert ("notebooks/mlflow-clients", "mlflow/tracking-server", 5000) in prod_edges
@@ -286,7 +286,7 @@ def test_prod_vs_dev(dev: tuple[Graph, dict[str, Any]], prod: tuple[Graph, dict[
     assert one(prod_graph, DEPLOYMENT).inputs["spec"]["replicas"] == stack_config("prod").tracking.replicas >= 2
     assert not dev_graph.by_type("kubernetes:policy/v1:PodDisruptionBudget")
     pdb = one(prod_graph, "kubernetes:policy/v1:PodDisruptionBudget").inputs
-    assert pdb["spec"] == {"minAvailable": 1, "selector": {"matchLabels": spec.SERVER_LABELS}}
+    assert pdb["spec"] == {"minAvailable": 1, "selector": {"matchLabels": access.SERVER_LABELS}}
     dev_db = one(dev_graph, "aws:rds/instance:Instance").inputs
     prod_db = one(prod_graph, "aws:rds/instance:Instance").inputs
     assert (dev_db["multiAz"], dev_db["deletionProtection"]) == (False, False)

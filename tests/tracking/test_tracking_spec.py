@@ -13,7 +13,7 @@ import pytest
 from document_checks import statements, wildcard_problems
 from tracking_helpers import ENDPOINTS, PREDICTORS
 
-from components.tracking import spec as spec
+from components.tracking import access, spec
 from contracts.flows import AwsDestination
 
 K8S_VERSION = "1.34"
@@ -81,7 +81,7 @@ def test_backend_store_uri_is_composed_at_runtime_from_secret_env() -> None:
         "?sslmode=verify-full&sslrootcert=/etc/mlflow/rds-ca/ca.pem"
     )
     for name in ("MLFLOW_DB_USERNAME", "MLFLOW_DB_PASSWORD_URLENCODED", "MLFLOW_FLASK_SERVER_SECRET_KEY"):
-        assert env[name]["valueFrom"]["secretKeyRef"]["name"] == spec.CREDENTIALS_SECRET
+        assert env[name]["valueFrom"]["secretKeyRef"]["name"] == access.CREDENTIALS_SECRET
         assert "value" not in env[name]
     names = [e["name"] for e in _container()["env"]]
     # $(VAR) expansion only sees variables defined earlier in the list.
@@ -97,10 +97,10 @@ def test_backend_store_uri_without_a_ca_bundle_requires_tls_only() -> None:
 
 
 def test_tls_mode_and_query() -> None:
-    assert spec.db_tls_mode(True) == spec.DB_TLS_VERIFY_FULL == "verify-full"
-    assert spec.db_tls_mode(False) == spec.DB_TLS_REQUIRE == "require"
-    assert spec.db_tls_query(True) == f"sslmode=verify-full&sslrootcert={spec.CA_PATH}"
-    assert spec.db_tls_query(False) == "sslmode=require"
+    assert access.db_tls_mode(True) == access.DB_TLS_VERIFY_FULL == "verify-full"
+    assert access.db_tls_mode(False) == access.DB_TLS_REQUIRE == "require"
+    assert access.db_tls_query(True) == f"sslmode=verify-full&sslrootcert={access.CA_PATH}"
+    assert access.db_tls_query(False) == "sslmode=require"
 
 
 def _mounts(container: dict[str, Any]) -> dict[str, str]:
@@ -112,14 +112,14 @@ def test_ca_bundle_is_mounted_when_verifying() -> None:
     volumes = {v["name"]: v for v in pod["volumes"]}
     assert volumes["rds-ca"] == {
         "name": "rds-ca",
-        "configMap": {"name": spec.CA_CONFIGMAP, "items": [{"key": "ca.pem", "path": "ca.pem"}]},
+        "configMap": {"name": access.CA_CONFIGMAP, "items": [{"key": "ca.pem", "path": "ca.pem"}]},
     }
     assert _mounts(_container(verify=True))["rds-ca"] == "/etc/mlflow/rds-ca"
     init = _init(verify=True)
     assert _mounts(init)["rds-ca"] == "/etc/mlflow/rds-ca"
     env = {e["name"]: e.get("value") for e in init["env"]}
     assert env["MLFLOW_DB_SSLMODE"] == "verify-full"
-    assert env["MLFLOW_DB_CA"] == spec.CA_PATH
+    assert env["MLFLOW_DB_CA"] == access.CA_PATH
 
 
 def test_nothing_refers_to_a_ca_bundle_without_one() -> None:
@@ -212,7 +212,7 @@ def _run_init_script(monkeypatch: pytest.MonkeyPatch, *, verify: bool, exists: b
 def test_init_script_verifies_the_certificate_with_a_bundle(monkeypatch: pytest.MonkeyPatch) -> None:
     recorder = _run_init_script(monkeypatch, verify=True, exists=False)
     kwargs = recorder.connect_kwargs
-    assert (kwargs["sslmode"], kwargs["sslrootcert"]) == ("verify-full", spec.CA_PATH)
+    assert (kwargs["sslmode"], kwargs["sslrootcert"]) == ("verify-full", access.CA_PATH)
     assert (kwargs["host"], kwargs["port"], kwargs["dbname"]) == (DB_HOST, 5432, "mlflow")
     assert kwargs["password"] == "stub-mlflow_db_password"
     assert ('CREATE DATABASE "mlflow_auth"', None) in recorder.statements
@@ -244,7 +244,7 @@ def test_probes_hit_health_with_an_allowed_host() -> None:
         assert get["path"] == "/health"
         assert get["port"] == "http"
         host = get["httpHeaders"][0]["value"]
-        assert host in spec.allowed_hosts("mlflow")
+        assert host in access.allowed_hosts("mlflow")
     assert container["livenessProbe"]["failureThreshold"] * container["livenessProbe"]["periodSeconds"] >= 60
 
 
@@ -306,11 +306,11 @@ def test_service_is_cluster_ip_on_5000() -> None:
     service = spec.service_spec()
     assert service["type"] == "ClusterIP"
     assert service["ports"] == [{"name": "http", "port": 5000, "targetPort": "http", "protocol": "TCP"}]
-    assert service["selector"] == spec.SERVER_LABELS
+    assert service["selector"] == access.SERVER_LABELS
 
 
 def test_tracking_uri_is_in_cluster() -> None:
-    assert spec.tracking_uri("mlflow") == "http://mlflow.mlflow.svc.cluster.local:5000"
+    assert access.tracking_uri("mlflow") == "http://mlflow.mlflow.svc.cluster.local:5000"
 
 
 @pytest.mark.parametrize(
@@ -319,7 +319,7 @@ def test_tracking_uri_is_in_cluster() -> None:
 )
 def test_auth_ini_renders_to_a_valid_config(verify: bool, query: str) -> None:
     """Render the ESO template the way ESO would (simple substitution) and parse it like MLflow does."""
-    text = spec.auth_ini_template(DB_HOST, verify_db_certificate=verify)
+    text = access.auth_ini_template(DB_HOST, verify_db_certificate=verify)
     rendered = (
         text.replace('{{ .password | urlquery | replace "%" "%%" }}', "p%%2Fw")
         .replace("{{ .username | urlquery }}", "mlops_admin")
@@ -330,12 +330,12 @@ def test_auth_ini_renders_to_a_valid_config(verify: bool, query: str) -> None:
     section = parser["mlflow"]
     assert section["database_uri"].startswith("postgresql://mlops_admin:p%2Fw@")
     assert section["database_uri"].endswith(f"/mlflow_auth?{query}")
-    assert section["admin_username"] == spec.ADMIN_USERNAME
+    assert section["admin_username"] == access.ADMIN_USERNAME
     assert section["default_permission"] == "NO_PERMISSIONS"
 
 
 def test_credentials_template_only_references_fetched_values() -> None:
-    template = spec.credentials_template(DB_HOST, verify_db_certificate=True)
+    template = access.credentials_template(DB_HOST, verify_db_certificate=True)
     assert set(template) == {
         "db-username",
         "db-password",
@@ -345,7 +345,7 @@ def test_credentials_template_only_references_fetched_values() -> None:
     }
     assert template["db-password-urlencoded"] == "{{ .password | urlquery }}"
     assert "{{ .admin_password }}" in template["basic_auth.ini"]
-    unverified = spec.credentials_template(DB_HOST, verify_db_certificate=False)
+    unverified = access.credentials_template(DB_HOST, verify_db_certificate=False)
     assert "sslmode=require" in unverified["basic_auth.ini"] and "sslrootcert" not in unverified["basic_auth.ini"]
     assert {k: v for k, v in unverified.items() if k != "basic_auth.ini"} == {
         k: v for k, v in template.items() if k != "basic_auth.ini"
@@ -353,7 +353,7 @@ def test_credentials_template_only_references_fetched_values() -> None:
 
 
 def test_iam_policy_is_scoped_to_prefix_key_and_secret() -> None:
-    policy = spec.tracking_policy(
+    policy = access.tracking_policy(
         bucket_arn=f"arn:aws:s3:::{BUCKET}",
         prefix="mlflow",
         artifact_kms_key_arn=KEY,
@@ -379,16 +379,16 @@ def test_wildcard_check_can_fail() -> None:
 
 def test_artifact_destination_rejects_empty_prefix() -> None:
     with pytest.raises(ValueError, match="prefix"):
-        spec.artifacts_destination(BUCKET, "/")
+        access.artifacts_destination(BUCKET, "/")
     with pytest.raises(ValueError, match="bucket"):
-        spec.artifacts_destination("a/b", "mlflow")
+        access.artifacts_destination("a/b", "mlflow")
 
 
 def test_flows() -> None:
-    server = spec.server_workload("mlflow")
+    server = access.server_workload("mlflow")
     database = AwsDestination(name="rds/dev-tracking-db", cidrs=("10.40.64.0/24",), security_group_id="sg-db")
-    notebooks = spec.client_namespace_workload("notebooks")
-    flows = spec.tracking_flows(
+    notebooks = access.client_namespace_workload("notebooks")
+    flows = access.tracking_flows(
         server=server, clients=[PREDICTORS, notebooks, PREDICTORS], database=database, endpoints=ENDPOINTS
     )
     edges = {(f.source.name, f.destination.name, f.port, f.protocol) for f in flows}
@@ -399,5 +399,5 @@ def test_flows() -> None:
         ("mlflow/tracking-server", "vpc-endpoints", 443, "TCP"),
     }
     assert len(flows) == 4
-    assert notebooks.selector == {spec.CLIENT_LABEL: "true"}
-    assert server.selector == spec.SERVER_LABELS
+    assert notebooks.selector == {access.CLIENT_LABEL: "true"}
+    assert server.selector == access.SERVER_LABELS
