@@ -60,10 +60,12 @@ plan: setup
 test: setup
 	$(BIN)/pytest
 
+# mypy (strict, follows pulumi core) and basedpyright (every call into the Pulumi SDKs against their types).
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/basedpyright
 
 bench: setup
 	$(BIN)/python bench/bench_plan.py

@@ -97,10 +97,10 @@ class Graph:
 class RecordingMonitor(pulumi_mocks.MockMonitor):
     """A mock monitor that records every registration and rejects duplicate URNs."""
 
-    mocks: PlatformMocks
-
     def __init__(self, mocks: PlatformMocks) -> None:
         super().__init__(mocks)
+        self.platform_mocks = mocks
+        """The same mocks, with the platform's own methods (``resource_outputs``)."""
         self.registrations: dict[str, Registration] = {}
         self.root_urn = ""
 
@@ -118,7 +118,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
         urn = self.make_urn(request.parent, request.type, request.name)
         if request.type == ROOT_TYPE:
             self.root_urn = urn
-            return super().RegisterResource(request)
+            return super().RegisterResource(request)  # type: ignore[no-untyped-call]  # untyped in the SDK
         if urn in self.registrations:
             raise DuplicateUrnError(f"Duplicate resource URN '{urn}'; try giving it a unique name")
         parent = request.parent or None
@@ -147,7 +147,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
         )
         # The response echoes the wire inputs (secrets stay secret) plus the mock's computed outputs,
         # built directly instead of through the mock monitor's deserialize/serialize round trip.
-        physical, outputs = self.mocks.resource_outputs(request.type, request.name, inputs)
+        physical, outputs = self.platform_mocks.resource_outputs(request.type, request.name, inputs)
         state = struct_pb2.Struct()
         state.CopyFrom(request.object)
         state.update(outputs)
@@ -179,8 +179,10 @@ def run_program(
         settings.ROOT.set(None)  # a fresh root stack per run, so nothing leaks between runs
         pulumi.runtime.set_mocks(monitor.mocks, project=project, stack=stack, preview=False, monitor=monitor)
         # Pulumi keeps pending RPCs and outputs in process-wide settings: start each run clean.
-        settings.SETTINGS.rpc_manager.clear()
-        settings.SETTINGS.outputs.clear()
+        # pyright cannot see through the decorator on the SDK's Settings class; these attributes are pinned
+        # by tests/foundation/test_engine_sdk_internals.py.
+        settings.SETTINGS.rpc_manager.clear()  # pyright: ignore[reportAttributeAccessIssue]
+        settings.SETTINGS.outputs.clear()  # pyright: ignore[reportAttributeAccessIssue]
         # Source positions are not part of the graph; skipping the SDK's per-resource stack walk
         # saves about a tenth of the run.
         collect_stack_trace = runtime_resource._get_stack_trace

@@ -14,6 +14,7 @@ import pulumi_kubernetes as k8s
 
 from components.cluster import kube
 from components.cluster.config import ClusterConfig
+from components.manifest import manifest
 
 
 def namespaces(
@@ -68,7 +69,7 @@ def system_namespace_policies(
         for policy in kube.system_network_policies(ns, vpc_cidr=vpc_cidr, service_cidr=service_cidr):
             k8s.networking.v1.NetworkPolicy(
                 f"{name}-{ns}-{policy['metadata']['name']}",
-                metadata={**policy["metadata"], "namespace": namespaces[ns].metadata.name},
-                spec=policy["spec"],
+                metadata=manifest({**policy["metadata"], "namespace": namespaces[ns].metadata.name}),
+                spec=manifest(policy["spec"]),
                 opts=k8s_opts(),
             )

@@ -51,6 +51,7 @@ from components.cluster.secrets_values import (
     secret_store_spec,
     store_policy,
 )
+from components.manifest import manifest
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -97,7 +98,7 @@ class SecretsOperator(pulumi.ComponentResource):
             k8s.networking.v1.NetworkPolicy(
                 f"{name}-netpol-{policy}",
                 metadata={"name": policy, "namespace": ESO_NAMESPACE},
-                spec=body,
+                spec=manifest(body),
                 opts=pulumi.ResourceOptions.merge(k8s_opts, pulumi.ResourceOptions(depends_on=[namespace])),
             )
             for policy, body in operator_network_policies(args.vpc_cidr).items()

@@ -14,6 +14,8 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
+from components.manifest import manifest
+
 
 @dataclass(frozen=True)
 class BucketControls:
@@ -44,7 +46,7 @@ def bucket_controls(
     """Declare the controls of ``bucket``; children are named ``<name>-sse``, ``<name>-policy``, ..."""
     child = pulumi.ResourceOptions(parent=parent)
     encryption = aws.s3.BucketServerSideEncryptionConfiguration(
-        f"{name}-sse", bucket=bucket.id, rules=[sse_rule], opts=child
+        f"{name}-sse", bucket=bucket.id, rules=[manifest(sse_rule)], opts=child
     )
     public_access = aws.s3.BucketPublicAccessBlock(
         f"{name}-public-access",
@@ -71,7 +73,7 @@ def bucket_controls(
     lifecycle = aws.s3.BucketLifecycleConfiguration(
         f"{name}-lifecycle",
         bucket=bucket.id,
-        rules=list(lifecycle_rules),
+        rules=[manifest(rule) for rule in lifecycle_rules],
         # Lifecycle rules on noncurrent versions need versioning in place first.
         opts=pulumi.ResourceOptions(parent=parent, depends_on=[versioning]),
     )

@@ -25,6 +25,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.data.config import DatabaseConfig
+from components.manifest import manifest
 from contracts.flows import AwsDestination
 
 POSTGRES_PORT = 5432
@@ -181,7 +182,7 @@ class PostgresDatabase(pulumi.ComponentResource):
             name=f"{identifier}-{family}",
             family=family,
             description=f"{identifier}: TLS only, SCRAM, connection and DDL logging",
-            parameters=db_parameters(),
+            parameters=[manifest(p) for p in db_parameters()],
             opts=child,
         )
         # No ingress and no egress here: the zero-trust graph opens 5432 from the workload security group

@@ -11,8 +11,11 @@ CIDR maths (:mod:`components.network.plan`) and endpoint and flow-log policies
 
 from __future__ import annotations
 
+import functools
+import operator
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
@@ -216,7 +219,7 @@ class Network(pulumi.ComponentResource):
                 f"{name}-{service.replace('.', '-')}",
                 vpc_id=vpc.id,
                 vpc_endpoint_type="Interface",
-                service_name=region.apply(lambda r, s=service: f"com.amazonaws.{r}.{s}"),
+                service_name=region.apply(f"com.amazonaws.{{}}.{service}".format),
                 private_dns_enabled=True,
                 # S3's private DNS answers for every caller in the VPC (not only inbound resolvers), so pods
                 # reach S3 at VPC addresses that NetworkPolicies can name; the gateway must exist first.
@@ -226,13 +229,7 @@ class Network(pulumi.ComponentResource):
                 else None,
                 subnet_ids=[s.id for s in private],
                 security_group_ids=[endpoints_sg.id],
-                policy=policies_input.apply(
-                    lambda a, s=service: (
-                        s3_gateway_policy(str(a[0]), str(a[1]))
-                        if s == "s3"
-                        else interface_endpoint_policy(s, str(a[0]), str(a[1]))
-                    )
-                ),
+                policy=policies_input.apply(functools.partial(_endpoint_policy, service)),
                 tags={"Name": f"{env}-{service}"},
                 opts=pulumi.ResourceOptions.merge(vpc_opts, pulumi.ResourceOptions(depends_on=[s3_gateway]))
                 if is_s3
@@ -276,7 +273,7 @@ class Network(pulumi.ComponentResource):
                 f"{name}-{tier}-{i}",
                 vpc_id=vpc.id,
                 cidr_block=cidr,
-                availability_zone=azs.apply(lambda names, i=i: names[i]),
+                availability_zone=azs.apply(operator.itemgetter(i)),
                 # Even public subnets hand out no public IPs: only NAT gateways and load balancers live there.
                 map_public_ip_on_launch=False,
                 tags={"Name": f"{env}-{tier}-{i}", "mlops:tier": tier, **role_tag.get(tier, {})},
@@ -355,7 +352,8 @@ class Network(pulumi.ComponentResource):
             tags={"Name": f"{env}-vpc-flow-log"},
             opts=pulumi.ResourceOptions(parent=vpc),
         )
-        return group.name
+        name_output: pulumi.Output[str] = group.name
+        return name_output
 
 
 def _first_azs(names: Sequence[str], count: int) -> list[str]:
@@ -366,3 +364,11 @@ def _first_azs(names: Sequence[str], count: int) -> list[str]:
 
 def _ids(resources: Sequence[pulumi.CustomResource]) -> pulumi.Output[list[str]]:
     return pulumi.Output.all(*[r.id for r in resources]).apply(lambda ids: [str(i) for i in ids])
+
+
+def _endpoint_policy(service: str, placement: list[Any]) -> str | None:
+    """The endpoint policy of ``service`` for (account id, region); None where the service takes none."""
+    account, region = str(placement[0]), str(placement[1])
+    return (
+        s3_gateway_policy(account, region) if service == "s3" else interface_endpoint_policy(service, account, region)
+    )

@@ -26,6 +26,7 @@ new value up on their next restart.
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -223,7 +224,7 @@ def helm_airflow(name: str, args: OrchestratorArgs, *, parent: pulumi.Resource) 
             oidc=args.oidc,
             namespace=namespace,
             service_account=av.SERVICE_ACCOUNTS[component],
-            policy=policies.apply(lambda p, c=component: p[c]),
+            policy=policies.apply(operator.itemgetter(component)),
             parent=parent,
         )
 
@@ -289,7 +290,7 @@ def helm_airflow(name: str, args: OrchestratorArgs, *, parent: pulumi.Resource) 
                     remote_value("username", database.secret_arn, "username"),
                     remote_value("password", database.secret_arn, "password"),
                 ],
-                template=templates.apply(lambda t, key=target: t[key]),
+                template=templates.apply(operator.itemgetter(target)),
                 parent=parent,
             )
         )

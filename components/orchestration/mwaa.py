@@ -22,6 +22,7 @@ import pulumi_aws as aws
 
 from components.data.artifact_bucket import ArtifactBucket, ArtifactBucketArgs, default_bucket_name
 from components.iam import document, key_administration, kms_use, logs_use_key, partition_of, s3_access
+from components.manifest import manifest
 from components.orchestration.config import MWAA_DEFAULT_LOG_LEVELS, MwaaConfig
 from contracts.flows import AwsDestination
 
@@ -362,7 +363,7 @@ class MwaaEnvironment(pulumi.ComponentResource):
             webserver_access_mode="PRIVATE_ONLY",
             endpoint_management="SERVICE",
             network_configuration={"security_group_ids": [security_group.id], "subnet_ids": subnets},
-            logging_configuration=logging_configuration({str(k): v for k, v in config.log_levels.items()}),
+            logging_configuration=manifest(logging_configuration({str(k): v for k, v in config.log_levels.items()})),
             airflow_configuration_options={"core.load_examples": "False"},
             weekly_maintenance_window_start="SUN:03:00",
             opts=pulumi.ResourceOptions(parent=self, depends_on=[role_policy, *dags.ready]),

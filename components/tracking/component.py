@@ -44,6 +44,7 @@ from components.cluster.secrets_operator import (
 from components.data.artifact_bucket import ArtifactBucket, ArtifactBucketArgs, default_bucket_name
 from components.data.database import PostgresDatabase, PostgresDatabaseArgs
 from components.data.rds_ca import is_pem_bundle
+from components.manifest import manifest
 from components.tracking import access, spec
 from components.tracking.config import TrackingConfig
 from contracts.flows import AwsDestination, Flow, Workload
@@ -318,20 +319,20 @@ class TrackingServer(pulumi.ComponentResource):
         deployment = k8s.apps.v1.Deployment(
             f"{name}-deployment",
             metadata={"name": access.SERVICE_NAME, "namespace": namespace, "labels": labels},
-            spec=deployment_spec,
+            spec=manifest(deployment_spec),
             opts=pulumi.ResourceOptions.merge(k8s_opts, pulumi.ResourceOptions(depends_on=deployment_needs)),
         )
         k8s.core.v1.Service(
             f"{name}-service",
             metadata={"name": access.SERVICE_NAME, "namespace": namespace, "labels": labels},
-            spec=spec.service_spec(),
+            spec=manifest(spec.service_spec()),
             opts=k8s_opts,
         )
         if config.replicas >= 2:
             k8s.policy.v1.PodDisruptionBudget(
                 f"{name}-pdb",
                 metadata={"name": access.SERVICE_NAME, "namespace": namespace, "labels": labels},
-                spec=spec.pdb_spec(),
+                spec=manifest(spec.pdb_spec()),
                 opts=pulumi.ResourceOptions.merge(k8s_opts, pulumi.ResourceOptions(depends_on=[deployment])),
             )
 

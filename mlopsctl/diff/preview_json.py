@@ -114,7 +114,8 @@ def _properties(steps: list[Mapping[str, Any]], old: Mapping[str, Any], new: Map
         for p in props
     ]
     covered = [keys_only(parse_path(p.path)) for p in props]
-    for path in sorted({*detailed, *([] if detailed else reasons)}):
+    reported: set[str] = set(detailed) if detailed else set(reasons)
+    for path in sorted(reported):
         keys = keys_only(parse_path(path))
         if any(overlaps(keys, c) for c in covered):
             continue

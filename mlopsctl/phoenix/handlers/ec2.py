@@ -125,7 +125,7 @@ def collect_network_interfaces(scope: AwsScope) -> Iterator[Found]:
             id=eni["NetworkInterfaceId"],
             region=scope.region,
             tags=tags,
-            name=tags.get("Name", eni["NetworkInterfaceId"]),
+            name=tags.get("Name") or str(eni["NetworkInterfaceId"]),
         )
 
 
