@@ -81,19 +81,26 @@ def plan(
 
     from mlopsctl.report import PlanReport
 
-    report = PlanReport.evaluate(graph, elapsed=elapsed)
+    report = PlanReport.evaluate(graph, elapsed=elapsed, project_dir=project_dir)
     report.write(fmt.value, out)
     raise typer.Exit(EXIT_FINDINGS if report.has_findings else EXIT_OK)
 
 
 def _register_tools() -> None:
     """Commands that live in their own packages."""
+    from mlopsctl.cost.cli import cost_command, prices_app
     from mlopsctl.deploy.cli import deploy_app
     from mlopsctl.diff.cli import diff_command
     from mlopsctl.phoenix.cli import phoenix_app
 
     app.command("diff")(diff_command)
-    app.add_typer(phoenix_app, name="phoenix", help="Per-PR ephemeral environments: up, down, list, reap.")
+    app.command("cost")(cost_command)
+    app.add_typer(prices_app, name="prices", help="Price snapshots of the cost model: refresh from the AWS Price List.")
+    app.add_typer(
+        phoenix_app,
+        name="phoenix",
+        help="Per-PR ephemeral environments: up, down (by layer), list, teardown-plan, reap.",
+    )
     app.add_typer(deploy_app, name="deploy", help="Layered deploys: target lists of the AWS and Kubernetes layers.")
 
 

@@ -47,12 +47,24 @@ def build_plan(
         "stack": graph.stack,
         "resources": [resource_entry(r) for r in sorted(graph.resources, key=lambda r: r.urn)],
         "outputs": canonical(graph.outputs),
+        # The stack config the program ran with (secrets masked), so checks can be re-run on the document.
+        "config": canonical({key: _structured(value) for key, value in graph.config.items()}),
     }
     if policy is not None:
         plan["policy"] = canonical(policy)
     if deploy is not None:
         plan["deploy"] = canonical(deploy)
     return plan
+
+
+def _structured(value: Any) -> Any:
+    """Structured config travels as JSON text (as the Pulumi CLI passes it); the plan keeps it structured."""
+    if isinstance(value, str) and value[:1] in "{[":
+        try:
+            return json.loads(value)
+        except json.JSONDecodeError:
+            return value
+    return value
 
 
 def canonical(value: Any) -> Any:

@@ -12,10 +12,12 @@ from rich.console import Console, RenderableType
 from rich.table import Table
 
 from mlopsctl.connectivity import ConnectivityReport, connectivity
+from mlopsctl.cost import BudgetFinding, CostError, PriceError, UsageError, budget_finding, cost_section, estimate_plan
+from mlopsctl.cost import render_markdown as render_cost_markdown
 from mlopsctl.deploy.report import DeployReport, evaluate_deploy
 from mlopsctl.engine import Graph
 from mlopsctl.manifests import write_manifests
-from mlopsctl.plan import build_plan, dumps
+from mlopsctl.plan import build_plan, canonical, dumps
 from mlopsctl.policy import PolicyReport as PolicyResults
 from mlopsctl.policy import evaluate
 from mlopsctl.render import render_markdown, render_tree
@@ -31,12 +33,17 @@ class PlanReport:
     connectivity: ConnectivityReport
     deploy: DeployReport
     elapsed: float | None = None
+    cost: dict[str, Any] | None = None
+    """The ``cost`` section (monthly estimate), None when the stack's region has no price snapshot."""
+    budget: BudgetFinding | None = None
+    """The estimate above ``mlops:budget.monthlyUsd``: a finding."""
     extra_sections_md: list[str] = field(default_factory=list)
     extra_renderables: list[RenderableType] = field(default_factory=list)
 
     @classmethod
-    def evaluate(cls, graph: Graph, *, elapsed: float | None = None) -> PlanReport:
-        """Evaluate the policy pack (and the checks below) on a planned graph."""
+    def evaluate(cls, graph: Graph, *, elapsed: float | None = None, project_dir: Path = Path(".")) -> PlanReport:
+        """Evaluate the policy pack, connectivity, deploy invariants and the cost estimate on a planned graph
+        (``project_dir`` holds ``cost/``: prices and usage assumptions)."""
         report = cls(
             graph=graph,
             policy=evaluate(graph),
@@ -48,17 +55,40 @@ class PlanReport:
         report.extra_renderables += report.deploy.to_renderables()
         report.extra_sections_md += [report.connectivity.to_markdown(), _violations_markdown(report.policy)]
         report.extra_sections_md.append(report.deploy.to_markdown())
+        report._estimate_cost(project_dir)
         return report
+
+    def _estimate_cost(self, project_dir: Path) -> None:
+        doc = build_plan(self.graph)
+        try:
+            estimate = estimate_plan(doc, project_dir, stack=self.graph.stack)
+        except (CostError, PriceError, UsageError) as exc:
+            self.extra_sections_md.append(f"### Cost estimate\n\n_Not estimated: {exc}_")
+            return
+        self.cost = cost_section(estimate)
+        self.budget = budget_finding(estimate, doc)
+        if self.budget is not None:
+            self.cost["budgetFinding"] = self.budget.to_json()
+        self.extra_sections_md.append(render_cost_markdown(estimate, details=False))
+        snapshot = estimate.snapshot
+        self.extra_renderables.append(
+            f"cost: ${estimate.monthly_total:,.2f}/month"
+            f"{'' if not estimate.unpriced else ' (lower bound: ' + str(len(estimate.unpriced)) + ' unpriced)'}"
+            f", prices {snapshot['region']} {snapshot['date']}"
+        )
 
     @property
     def has_findings(self) -> bool:
         """True when a mandatory policy rule is violated, the computed connectivity differs from the
         declared flows, or a deploy invariant is violated (exit code 1)."""
-        return self.policy.has_mandatory() or not self.connectivity.ok or not self.deploy.ok
+        return self.policy.has_mandatory() or not self.connectivity.ok or not self.deploy.ok or self.budget is not None
 
     def plan_document(self) -> dict[str, Any]:
-        """The ``mlops-plan/1`` document, with its ``policy`` and ``deploy`` sections."""
-        return build_plan(self.graph, policy=self.policy.to_json(), deploy=self.deploy.to_json())
+        """The ``mlops-plan/1`` document, with its ``policy``, ``deploy`` and ``cost`` sections."""
+        document = build_plan(self.graph, policy=self.policy.to_json(), deploy=self.deploy.to_json())
+        if self.cost is not None:
+            document["cost"] = canonical(self.cost)
+        return document
 
     def write(self, fmt: str, out: Path | None) -> None:
         """Render in ``fmt`` to ``out`` (a file, or a directory for k8s-yaml) or to stdout."""

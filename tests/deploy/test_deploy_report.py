@@ -90,7 +90,7 @@ def test_a_deploy_violation_is_a_plan_finding() -> None:
     fine = PlanReport(graph=graph(), policy=policy, connectivity=clean, deploy=evaluate_deploy(graph()))
     assert not fine.has_findings
     document = report.plan_document()
-    assert list(document) == ["schema", "project", "stack", "resources", "outputs", "policy", "deploy"]
+    assert list(document) == ["schema", "project", "stack", "resources", "outputs", "config", "policy", "deploy"]
     assert dumps(document) == dumps(report.plan_document())
 
 

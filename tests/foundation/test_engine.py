@@ -88,8 +88,10 @@ def test_same_name_under_different_parents_is_fine() -> None:
 
 def test_plan_json_contract(dev_graph: Graph) -> None:
     plan = json.loads(dumps(build_plan(dev_graph)))
-    assert list(plan) == ["schema", "project", "stack", "resources", "outputs"]
+    assert list(plan) == ["schema", "project", "stack", "resources", "outputs", "config"]
     assert (plan["schema"], plan["project"], plan["stack"]) == (SCHEMA, "mlops-platform", "dev")
+    # The stack config rides along (structured, secrets masked) so checks can be re-run on the document.
+    assert plan["config"]["mlops:environment"] == "dev" and plan["config"]["mlops:network"]["nat"] == "single"
     urns = [r["urn"] for r in plan["resources"]]
     assert urns == sorted(urns) and len(urns) == len(set(urns))
     for resource in plan["resources"]:
