@@ -9,6 +9,7 @@ traceback or a half-built platform.
 
 from __future__ import annotations
 
+import difflib
 import json
 import re
 from collections.abc import Mapping
@@ -28,7 +29,7 @@ from components.tracking.config import TrackingConfig
 from contracts import tags as tag_keys
 from contracts.duration import parse_ttl, parse_utc
 from contracts.errors import ConfigError
-from contracts.stackfile import read_stack_values
+from contracts.stackfile import echo, read_stack_values
 
 __all__ = ["NAMESPACE", "ConfigError", "PlatformConfig", "allowed_keys", "load_stack_file", "parse_config"]
 
@@ -175,11 +176,12 @@ def parse_config(raw: Mapping[str, Any], *, stack: str, source: str) -> Platform
         namespace, _, key = full_key.partition(":")
         if full_key == "aws:region":
             data["region"] = value
-        elif namespace == NAMESPACE:
-            if key not in _SCALAR_KEYS | _SECTION_KEYS:
-                problems.append(f"{full_key}: unknown key; allowed: {', '.join(allowed_keys())}")
-                continue
+        elif namespace == NAMESPACE and key in _SCALAR_KEYS | _SECTION_KEYS:
             data[key] = _decode(value) if key in _SECTION_KEYS or key == "tags" else value
+        elif namespace == "aws" and key in AWS_PROVIDER_KEYS:
+            continue  # read by the AWS provider itself, not by the program
+        else:
+            problems.append(_unknown_key(full_key))
     if "region" not in data:
         problems.append("aws:region: missing; set the AWS region of the stack, e.g. eu-west-1")
     if problems:
@@ -188,6 +190,53 @@ def parse_config(raw: Mapping[str, Any], *, stack: str, source: str) -> Platform
         return PlatformConfig.model_validate(data)
     except ValidationError as exc:
         raise ConfigError(source, [_describe(err) for err in exc.errors()]) from None
+
+
+AWS_PROVIDER_KEYS = frozenset(
+    {
+        "accessKey",
+        "allowedAccountIds",
+        "assumeRole",
+        "assumeRoleWithWebIdentity",
+        "defaultTags",
+        "endpoints",
+        "forbiddenAccountIds",
+        "ignoreTags",
+        "insecure",
+        "maxRetries",
+        "profile",
+        "region",
+        "retryMode",
+        "s3UsePathStyle",
+        "secretKey",
+        "sharedConfigFiles",
+        "sharedCredentialsFiles",
+        "skipCredentialsValidation",
+        "skipMetadataApiCheck",
+        "skipRegionValidation",
+        "skipRequestingAccountId",
+        "stsRegion",
+        "token",
+    }
+)
+"""``aws:`` keys the AWS provider reads from stack config (pulumi-aws provider configuration)."""
+
+
+def _unknown_key(full_key: str) -> str:
+    """Why ``full_key`` is refused, with the nearest allowed key when there is a close one."""
+    known = [f"{NAMESPACE}:{key}" for key in allowed_keys()] + [f"aws:{key}" for key in sorted(AWS_PROVIDER_KEYS)]
+    guess = difflib.get_close_matches(full_key, known, n=1, cutoff=0.75)
+    if ":" not in full_key:
+        guess = guess or difflib.get_close_matches(f"{NAMESPACE}:{full_key}", known, n=1, cutoff=0.75)
+        hint = f"; did you mean {guess[0]!r}?" if guess else f"; platform keys are {NAMESPACE}:<key>"
+        return f"{echo(full_key)[1:-1]}: a config key without a namespace{hint}"
+    namespace = full_key.partition(":")[0]
+    if namespace not in (NAMESPACE, "aws"):
+        hint = f"did you mean {guess[0]!r}?" if guess else f"allowed namespaces: {NAMESPACE}, aws"
+        return f"{echo(full_key)[1:-1]}: unknown namespace {echo(namespace)}; {hint}"
+    hint = f"did you mean {guess[0]!r}? " if guess else ""
+    allowed = ", ".join(allowed_keys()) if namespace == NAMESPACE else "the AWS provider's configuration keys"
+    return f"{echo(full_key)[1:-1]}: unknown key; {hint}allowed: {allowed}"
 
 
 def load_stack_file(path: Path) -> PlatformConfig:
@@ -221,7 +270,7 @@ def _describe(err: Mapping[str, Any]) -> str:
     elif err["type"] == "missing":
         message = "required key is missing"
     elif "input" in err and err["type"] not in ("value_error", "assertion_error"):
-        message = f"{message} (got {err['input']!r})"
+        message = f"{message} (got {echo(err['input'])})"
     return f"{path}: {message}"
 
 

@@ -18,7 +18,6 @@ from pulumi.runtime import config as runtime_config
 from components.cluster.component import PREDICTORS, ServingCluster, ServingClusterArgs
 from components.cluster.secrets_operator import SecretsOperator, SecretsOperatorArgs
 from components.config import PlatformConfig
-from components.config_base import NAMESPACE
 from components.data import rds_ca as rds_ca
 from components.data.lake import DataLake, DataLakeArgs
 from components.data.lake_grants import catalog_api_document
@@ -54,9 +53,9 @@ class AppPlacement(TypedDict):
 
 
 def stack_config_values() -> dict[str, Any]:
-    """The stack's ``mlops:*`` keys and ``aws:region`` as the engine passed them to this program."""
-    values = {**runtime_config.get_config_env(), **runtime_config.CONFIG.get()}
-    return {key: value for key, value in values.items() if key.startswith(f"{NAMESPACE}:") or key == "aws:region"}
+    """Every config key of the stack as the engine passed it to this program: :func:`parse_config` checks
+    them all, so a misspelt namespace (``mlop:network``) is an error instead of a silently ignored key."""
+    return {**runtime_config.get_config_env(), **runtime_config.CONFIG.get()}
 
 
 class MlopsPlatform(pulumi.ComponentResource):

@@ -15,10 +15,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
+from rich.markup import escape
 
-from contracts.errors import ConfigError
 from contracts.exit_codes import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE
+from mlopsctl.console import DEBUG_HINT, error, fail, plan_or_exit
 
 app = typer.Typer(
     name="mlopsctl",
@@ -27,7 +27,6 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-err = Console(stderr=True)
 
 
 @app.callback()
@@ -43,12 +42,6 @@ class PlanFormat(StrEnum):
     k8s_yaml = "k8s-yaml"
 
 
-def fail(message: str, code: int = EXIT_USAGE) -> typer.Exit:
-    """Print an error (no traceback) and return the Exit to raise."""
-    err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
-    return typer.Exit(code)
-
-
 @app.command()
 def plan(
     stack: Annotated[str, typer.Option("--stack", "-s", help="Stack name: stacks/Pulumi.<stack>.yaml")] = "dev",
@@ -57,33 +50,38 @@ def plan(
     project_dir: Annotated[Path, typer.Option(help="Directory holding Pulumi.yaml and __main__.py.")] = Path("."),
 ) -> None:
     """Run the program offline for one stack and render what it would create (no cloud account needed)."""
-    from mlopsctl.engine import DuplicateUrnError, run_stack
-
     if fmt is PlanFormat.k8s_yaml and out is None:
         raise fail("--format k8s-yaml needs --out DIR")
+    check_output(out, directory=fmt is PlanFormat.k8s_yaml)
 
     started = time.perf_counter()
-    try:
-        with err.status(f"Planning stack [bold]{stack}[/] offline…", spinner="dots"):
-            graph = run_stack(project_dir, stack)
-    except ConfigError as error:
-        raise fail(str(error)) from None
-    except DuplicateUrnError as error:
-        raise fail(str(error)) from None
-    except Exception as error:
-        if os.environ.get("MLOPS_DEBUG"):
-            raise
-        # A bug in the program, not bad input: say where to look instead of dumping a traceback.
-        raise fail(
-            f"the Pulumi program failed: {type(error).__name__}: {error} (MLOPS_DEBUG=1 shows the traceback)"
-        ) from None
+    graph = plan_or_exit(project_dir, stack, status=f"Planning stack {escape(stack)} offline…")
     elapsed = time.perf_counter() - started
 
     from mlopsctl.report import PlanReport
 
     report = PlanReport.evaluate(graph, elapsed=elapsed, project_dir=project_dir)
-    report.write(fmt.value, out)
+    try:
+        report.write(fmt.value, out)
+    except OSError as problem:
+        raise fail(f"{out}: cannot write: {problem.strerror or problem}") from None
     raise typer.Exit(EXIT_FINDINGS if report.has_findings else EXIT_OK)
+
+
+def check_output(out: Path | None, *, directory: bool) -> None:
+    """Refuse an ``--out`` that cannot be written before any work is done (exit 2, naming the path)."""
+    if out is None:
+        return
+    if directory:
+        if out.exists() and not out.is_dir():
+            raise fail(f"--out {out}: exists and is not a directory (k8s-yaml writes one file per object)")
+        if not out.exists() and not out.parent.is_dir():
+            raise fail(f"--out {out}: its parent directory {out.parent} does not exist")
+        return
+    if out.is_dir():
+        raise fail(f"--out {out}: is a directory; give a file name")
+    if not out.parent.is_dir():
+        raise fail(f"--out {out}: directory {out.parent} does not exist")
 
 
 def _register_tools() -> None:
@@ -121,6 +119,14 @@ def main() -> None:
         code = EXIT_OK
     except SystemExit as done:
         code = done.code if isinstance(done.code, int) else (EXIT_OK if done.code is None else EXIT_FINDINGS)
+    except KeyboardInterrupt:
+        code = EXIT_USAGE
+    except Exception as problem:
+        # The contract: 0 ok, 1 findings, 2 anything else; never a traceback unless asked for.
+        if os.environ.get("MLOPS_DEBUG"):
+            raise
+        error(f"unexpected {type(problem).__name__}: {problem} {DEBUG_HINT}")
+        code = EXIT_USAGE
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(code)

@@ -12,14 +12,13 @@ Exit codes: 0 ok, 2 usage or configuration error (unknown stack, bad layer or fo
 from __future__ import annotations
 
 import json
-import os
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
+from mlopsctl.console import plan_or_exit
 from mlopsctl.layers import layer_urns
 
 deploy_app = typer.Typer(
@@ -29,7 +28,6 @@ deploy_app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-_err = Console(stderr=True)
 
 
 class LayerName(StrEnum):
@@ -59,23 +57,6 @@ def targets_command(
     project_dir: Annotated[Path, typer.Option(help="Directory holding Pulumi.yaml and __main__.py.")] = Path("."),
 ) -> None:
     """Print the URNs of one deploy layer of a stack (planned offline), as `pulumi --target` arguments."""
-    from contracts.errors import ConfigError
-    from mlopsctl.engine import DuplicateUrnError, run_stack
-
-    try:
-        graph = run_stack(project_dir, stack)
-    except (ConfigError, DuplicateUrnError) as error:
-        _err.print(f"[bold red]error:[/] {error}", highlight=False, soft_wrap=True)
-        raise typer.Exit(2) from None
-    except Exception as error:
-        if os.environ.get("MLOPS_DEBUG"):
-            raise
-        _err.print(
-            f"[bold red]error:[/] the Pulumi program failed: {type(error).__name__}: {error} "
-            "(MLOPS_DEBUG=1 shows the traceback)",
-            highlight=False,
-            soft_wrap=True,
-        )
-        raise typer.Exit(2) from None
+    graph = plan_or_exit(project_dir, stack)
     urns = layer_urns(((r.urn, r.type) for r in graph.resources), layer.value)
     typer.echo(format_targets(stack, layer.value, urns, fmt), nl=False)

@@ -23,6 +23,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from rich.console import Console
 from rich.markup import escape
 
+from mlopsctl.console import fail
 from mlopsctl.layers import Layer
 from mlopsctl.phoenix.automation import AutomationWorkspace, pulumi_cli_available
 from mlopsctl.phoenix.expiry import ExpiryError, parse_duration, parse_timestamp
@@ -106,8 +107,7 @@ def _deps(ctx: typer.Context) -> PhoenixDeps:
 
 
 def _fail(message: str, code: int = 2) -> typer.Exit:
-    Console(stderr=True, soft_wrap=True).print(f"[bold red]error:[/] {escape(message)}")
-    return typer.Exit(code)
+    return fail(message, code)
 
 
 def _workspace(deps: PhoenixDeps, project_dir: Path, out: Console) -> PhoenixWorkspace:

@@ -37,7 +37,10 @@ def test_good_config_has_safe_defaults() -> None:
 @pytest.mark.parametrize(
     ("overrides", "expected"),
     [
-        ({"mlops__netwrok": {}}, "mlops:netwrok: unknown key; allowed: cluster, costCenter"),
+        (
+            {"mlops__netwrok": {}},
+            "mlops:netwrok: unknown key; did you mean 'mlops:network'? allowed: cluster, costCenter",
+        ),
         ({"mlops__network": {"cidr": "10.0.0.0/33"}}, "mlops:network.cidr: '10.0.0.0/33' is not a valid CIDR"),
         ({"mlops__network": {"cidr": "8.8.0.0/16"}}, "mlops:network.cidr: '8.8.0.0/16' must be a private IPv4"),
         ({"mlops__network": {"azCount": 5}}, "mlops:network.azCount: Input should be less than or equal to 3"),

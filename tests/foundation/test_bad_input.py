@@ -1,0 +1,141 @@
+"""Bad input never hurts: every malformed stack file or output path is an exit-2 error that names the file
+and the key, as plain text, quickly and without a traceback."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from contracts.errors import ConfigError
+from contracts.stackfile import ECHO_LIMIT, read_stack_values
+from mlopsctl.cli import app
+
+ROOT = Path(__file__).resolve().parents[2]
+DEV = (ROOT / "stacks" / "Pulumi.dev.yaml").read_text()
+runner = CliRunner()
+
+
+def problems_of(tmp_path: Path, content: str | bytes) -> list[str]:
+    path = tmp_path / "Pulumi.x.yaml"
+    path.write_bytes(content.encode() if isinstance(content, str) else content)
+    with pytest.raises(ConfigError) as caught:
+        read_stack_values(path)
+    assert caught.value.source == str(path)
+    return caught.value.problems
+
+
+def plan_stack(tmp_path: Path, text: str, *args: str) -> tuple[int, str]:
+    project = tmp_path / "project"
+    if not project.exists():
+        project.mkdir()
+        (project / "stacks").mkdir()
+        for name in ("Pulumi.yaml", "__main__.py"):
+            (project / name).write_text((ROOT / name).read_text())
+        os.symlink(ROOT / "components", project / "components")
+    (project / "stacks" / "Pulumi.x.yaml").write_text(text)
+    result = runner.invoke(app, ["plan", "--project-dir", str(project), "--stack", "x", *args])
+    assert "Traceback" not in result.stderr + result.stdout
+    return result.exit_code, result.stderr.replace("\n", "")
+
+
+def test_markup_in_a_value_is_shown_as_written(tmp_path: Path) -> None:
+    code, stderr = plan_stack(tmp_path, DEV.replace("mlops:environment: dev", 'mlops:environment: "[/bold]"'))
+    assert code == 2
+    assert "mlops:environment: String should match pattern" in stderr and "[/bold]" in stderr
+
+
+@pytest.mark.parametrize(
+    ("key", "expected"),
+    [
+        ("mlop:network", "unknown namespace 'mlop'; did you mean 'mlops:network'?"),
+        ("network", "a config key without a namespace; did you mean 'mlops:network'?"),
+        ("aws:regoin", "unknown key; did you mean 'aws:region'?"),
+        ("mlops:netwrok", "unknown key; did you mean 'mlops:network'?"),
+    ],
+)
+def test_namespace_typos_are_errors_with_a_suggestion(tmp_path: Path, key: str, expected: str) -> None:
+    code, stderr = plan_stack(tmp_path, DEV + f"  {key}:\n    azCount: 2\n")
+    assert code == 2
+    assert f"stacks/Pulumi.x.yaml: {key}: {expected}" in stderr
+
+
+def test_aws_provider_keys_are_accepted(tmp_path: Path) -> None:
+    code, _ = plan_stack(tmp_path, DEV + "  aws:maxRetries: 5\n")
+    assert code == 0
+
+
+def test_duplicate_keys_are_refused_with_their_line(tmp_path: Path) -> None:
+    problems = problems_of(tmp_path, "config:\n  mlops:owner: a\n  mlops:owner: b\n")
+    assert problems == ["not valid YAML: line 3: duplicate key 'mlops:owner' (YAML would silently keep the last one)"]
+
+
+def test_alias_bomb_is_bounded(tmp_path: Path) -> None:
+    levels = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
+    levels += [f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 10) + "]" for i in range(1, 9)]
+    started = time.perf_counter()
+    problems = problems_of(tmp_path, "\n".join(levels) + "\nconfig: {}\n")
+    assert time.perf_counter() - started < 2
+    assert problems == ["not valid YAML: more than 50 aliases (a YAML alias bomb?)"]
+
+
+def test_deep_nesting_is_bounded(tmp_path: Path) -> None:
+    nested = "config:\n  mlops:tags: " + "[" * 40 + "]" * 40 + "\n"
+    assert problems_of(tmp_path, nested) == ["nested deeper than 16 levels"]
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        (
+            "config:\n  mlops:owner: caf\u00e9\n".encode("utf-16"),
+            "not UTF-8 text (byte 0); save the stack file as UTF-8",
+        ),
+        (b"config:\n  mlops:owner: caf\xe9\n", "not UTF-8 text (byte 26); save the stack file as UTF-8"),
+        (b"\x00\x01\x02binary", "contains NUL bytes; a stack file is YAML text"),
+        ("config: [a, b]\n", "config: must be a mapping of namespace:key to values"),
+    ],
+)
+def test_encodings_and_shapes(tmp_path: Path, content: bytes | str, expected: str) -> None:
+    assert problems_of(tmp_path, content) == [expected]
+
+
+def test_special_files_never_hang(tmp_path: Path) -> None:
+    fifo = tmp_path / "Pulumi.fifo.yaml"
+    os.mkfifo(fifo)
+    started = time.perf_counter()
+    with pytest.raises(ConfigError, match="not a regular file"):
+        read_stack_values(fifo)
+    assert time.perf_counter() - started < 1
+    with pytest.raises(ConfigError, match="not a regular file"):
+        read_stack_values(tmp_path)
+    loop = tmp_path / "Pulumi.loop.yaml"
+    os.symlink(loop, loop)
+    with pytest.raises(ConfigError, match="cannot read the stack file"):
+        read_stack_values(loop)
+
+
+def test_echoed_values_are_capped(tmp_path: Path) -> None:
+    long_value = "x" * 5000
+    code, stderr = plan_stack(tmp_path, DEV.replace("mlops:environment: dev", f"mlops:environment: {long_value}"))
+    assert code == 2
+    assert "x" * (ECHO_LIMIT + 10) not in stderr and "(5002 characters)" in stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (("--format", "json", "--out", "{tmp}/missing/plan.json"), "directory {tmp}/missing does not exist"),
+        (("--format", "json", "--out", "{tmp}"), "is a directory; give a file name"),
+        (("--format", "k8s-yaml", "--out", "{tmp}/file.txt"), "exists and is not a directory"),
+    ],
+)
+def test_unwritable_outputs_are_usage_errors(tmp_path: Path, args: tuple[str, ...], expected: str) -> None:
+    (tmp_path / "file.txt").write_text("x")
+    real = [a.format(tmp=tmp_path) for a in args]
+    result = runner.invoke(app, ["plan", "--project-dir", str(ROOT), "--stack", "dev", *real])
+    assert result.exit_code == 2
+    assert expected.format(tmp=tmp_path) in result.stderr.replace("\n", "")
