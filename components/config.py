@@ -110,6 +110,34 @@ class PlatformConfig(Section):
     phoenix: PhoenixConfig = Field(default_factory=PhoenixConfig)
     policy: PolicyConfig = Field(default_factory=PolicyConfig)
 
+    @field_validator("region")
+    @classmethod
+    def _known_region(cls, value: str) -> str:
+        if value not in AWS_REGIONS:
+            guess = difflib.get_close_matches(value, AWS_REGIONS, n=1)
+            hint = f"did you mean {guess[0]!r}? " if guess else ""
+            raise ValueError(f"{echo(value)} is not an AWS region; {hint}known: {', '.join(AWS_REGIONS)}")
+        return value
+
+    @field_validator("tags")
+    @classmethod
+    def _aws_tag_limits(cls, value: dict[str, str]) -> dict[str, str]:
+        # AWS tagging rules: at most 50 tags per resource (the platform adds up to 7 of its own), keys up
+        # to 128 and values up to 256 characters, letters/digits/spaces and _.:/=+-@, no "aws:" prefix
+        # (https://docs.aws.amazon.com/tag-editor/latest/userguide/tagging.html).
+        if len(value) > MAX_USER_TAGS:
+            raise ValueError(f"{len(value)} tags; at most {MAX_USER_TAGS} (AWS allows 50, the platform adds 7)")
+        for key, text in value.items():
+            if key.lower().startswith("aws:"):
+                raise ValueError(f"tag key {echo(key)}: the 'aws:' prefix is reserved for AWS")
+            if not 1 <= len(key) <= 128 or not TAG_TEXT.fullmatch(key):
+                raise ValueError(f"tag key {echo(key)}: 1-128 letters, digits, spaces and _.:/=+-@")
+            if not isinstance(text, str) or len(text) > 256 or not TAG_TEXT.fullmatch(text or "x"):
+                raise ValueError(
+                    f"tag {echo(key)}: value {echo(text)} must be up to 256 letters, digits, spaces and _.:/=+-@"
+                )
+        return value
+
     @model_validator(mode="after")
     def _cross_checks(self) -> Self:
         needs_artifacts = self.tracking.enabled or (self.orchestrator.enabled and self.orchestrator.mode == "helm")
@@ -122,6 +150,11 @@ class PlatformConfig(Section):
                 raise ValueError(f"orchestrator.{to_camel(key)} names zones {unknown} that the lake does not have")
         if self.orchestrator.enabled and self.orchestrator.mode == "helm" and "airflow" not in self.cluster.namespaces:
             raise ValueError("orchestrator.mode helm needs 'airflow' in cluster.namespaces")
+        missing = sorted(set(self.tracking.clients) - set(self.cluster.namespaces))
+        if self.tracking.enabled and missing:
+            raise ValueError(
+                f"tracking.clients names {missing}, which are not in cluster.namespaces {self.cluster.namespaces}"
+            )
         if self.tracking.enabled and "mlflow" not in self.cluster.namespaces:
             raise ValueError("tracking.enabled needs 'mlflow' in cluster.namespaces")
         if self.orchestrator.mode == "mwaa" and self.network.nat == "none":
@@ -190,6 +223,21 @@ def parse_config(raw: Mapping[str, Any], *, stack: str, source: str) -> Platform
         return PlatformConfig.model_validate(data)
     except ValidationError as exc:
         raise ConfigError(source, [_describe(err) for err in exc.errors()]) from None
+
+
+AWS_REGIONS = (
+    "af-south-1", "ap-east-1", "ap-east-2", "ap-northeast-1", "ap-northeast-2", "ap-northeast-3", "ap-south-1",
+    "ap-south-2", "ap-southeast-1", "ap-southeast-2", "ap-southeast-3", "ap-southeast-4", "ap-southeast-5",
+    "ap-southeast-6", "ap-southeast-7", "ca-central-1", "ca-west-1", "cn-north-1", "cn-northwest-1",
+    "eu-central-1", "eu-central-2", "eu-north-1", "eu-south-1", "eu-south-2", "eu-west-1", "eu-west-2",
+    "eu-west-3", "il-central-1", "me-central-1", "me-south-1", "mx-central-1", "sa-east-1", "us-east-1",
+    "us-east-2", "us-gov-east-1", "us-gov-west-1", "us-west-1", "us-west-2",
+)  # fmt: skip
+"""AWS regions (aws ec2 describe-regions --all-regions, late 2026, plus GovCloud and China)."""
+MAX_USER_TAGS = 43
+"""User tags per resource: AWS allows 50, the platform's own (owner, environment, cost-center and four
+phoenix tags) take 7."""
+TAG_TEXT = re.compile(r"[\w .:/=+\-@]*", re.UNICODE)
 
 
 AWS_PROVIDER_KEYS = frozenset(

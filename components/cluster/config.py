@@ -15,6 +15,14 @@ from components.config_base import (
     check_cidr,
     check_retention,
 )
+from contracts.stackfile import echo
+
+INSTANCE_TYPE = re.compile(r"[a-z][a-z0-9-]*\d[a-z0-9-]*\.(nano|micro|small|medium|large|metal(-\d+xl)?|\d*xlarge)")
+"""An EC2 instance type name: family (with generation digit and attributes) and size."""
+GRAVITON = re.compile(r"^[a-z]+\d+g[a-z]*(-[a-z]+)?\.")
+"""AWS Graviton (arm64) families: a 'g' right after the generation digit (m7g, c7gn, r8gd, t4g, g5g)."""
+GPU_FAMILY = re.compile(r"^(g4dn|g5|g5g|g6|g6e|gr6|p3|p3dn|p4d|p4de|p5|p5e|p5en|p6-b200)\.")
+"""Instance families with NVIDIA GPUs, which the AL2023 NVIDIA AMI and the device plugin serve."""
 
 
 class NodePoolConfig(Section):
@@ -28,6 +36,20 @@ class NodePoolConfig(Section):
     disk_size_gib: int = Field(default=50, ge=20, le=16384)
     """Encrypted gp3 root volume size."""
     capacity_type: Literal["ON_DEMAND", "SPOT"] = "ON_DEMAND"
+
+    @field_validator("instance_types")
+    @classmethod
+    def _instance_types(cls, value: list[str]) -> list[str]:
+        for name in value:
+            if not INSTANCE_TYPE.fullmatch(name):
+                raise ValueError(f"{echo(name)} is not an EC2 instance type (family.size, e.g. m7i.large)")
+        if len(set(value)) != len(value):
+            raise ValueError("instance types must be unique")
+        # A managed node group runs one AMI, so one CPU architecture (Graviton types end their family in g).
+        arches = {"arm64" if GRAVITON.match(name) else "x86_64" for name in value}
+        if len(arches) > 1:
+            raise ValueError(f"{value} mix x86_64 and arm64 (Graviton) types; a node group runs one AMI architecture")
+        return value
 
     @model_validator(mode="after")
     def _bounds(self) -> Self:
@@ -92,6 +114,11 @@ class ClusterConfig(Section):
     def _gpu_types(cls, value: NodePoolConfig | None) -> NodePoolConfig | None:
         if value is not None and not value.instance_types:
             raise ValueError("a GPU pool needs instanceTypes (e.g. [g5.xlarge])")
+        cpu_only = [name for name in value.instance_types if not GPU_FAMILY.match(name)] if value else []
+        if cpu_only:
+            raise ValueError(
+                f"gpuPool.instanceTypes {cpu_only} have no NVIDIA GPU; use a GPU family (g4dn, g5, g6, g6e, p4d, p5...)"
+            )
         return value
 
     @field_validator("admin_principals")

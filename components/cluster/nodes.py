@@ -9,12 +9,11 @@ data, so each control is unit-tested directly and shows up verbatim in the plan.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from components.cluster.config import ClusterConfig, NodePoolConfig
+from components.cluster.config import GRAVITON, ClusterConfig, NodePoolConfig
 from components.iam import key_administration
 
 POOL_LABEL = "mlops/pool"
@@ -28,9 +27,6 @@ TAINT_EFFECTS = {"NO_SCHEDULE": "NoSchedule", "NO_EXECUTE": "NoExecute", "PREFER
 
 ROOT_DEVICE = "/dev/xvda"
 """Root device name of the EKS-optimized Amazon Linux 2023 AMIs."""
-
-# Graviton families have a 'g' right after the generation digit: m7g, c7gn, r8gd, t4g, is4gen, g5g.
-_GRAVITON = re.compile(r"^[a-z]+\d+g[a-z]*(-[a-z]+)?\.")
 
 
 # --- Node pools ----------------------------------------------------------------------------------
@@ -54,7 +50,7 @@ class NodePoolSpec:
 
 def architecture(role: str, instance_types: Sequence[str]) -> Literal["x86_64", "arm64"]:
     """The one CPU architecture of a pool's instance types; a managed node group has one AMI type."""
-    arches = {"arm64" if _GRAVITON.match(t) else "x86_64" for t in instance_types}
+    arches = {"arm64" if GRAVITON.match(t) else "x86_64" for t in instance_types}
     if len(arches) != 1:
         raise ValueError(
             f"mlops:cluster.{role}Pool.instanceTypes {list(instance_types)} mix x86_64 and arm64 (Graviton) types; "

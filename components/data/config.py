@@ -171,6 +171,8 @@ class DatabaseConfig(Section):
     def _version_survives_upgrades(self) -> Self:
         # With a pinned minor, the first automatic minor upgrade makes the next `up` ask RDS to go back
         # down, which it refuses. The AWS provider accepts a major-only version and keeps the actual one.
+        if int(self.engine_version.split(".", 1)[0]) < 13:
+            raise ValueError(f"engineVersion {self.engine_version!r}: PostgreSQL 13 or newer (e.g. '16')")
         if self.auto_minor_version_upgrade and "." in self.engine_version:
             major = self.engine_version.split(".", 1)[0]
             raise ValueError(

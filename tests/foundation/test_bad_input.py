@@ -139,3 +139,44 @@ def test_unwritable_outputs_are_usage_errors(tmp_path: Path, args: tuple[str, ..
     result = runner.invoke(app, ["plan", "--project-dir", str(ROOT), "--stack", "dev", *real])
     assert result.exit_code == 2
     assert expected.format(tmp=tmp_path) in result.stderr.replace("\n", "")
+
+
+def _dev_raw() -> dict[str, object]:
+    return read_stack_values(ROOT / "stacks" / "Pulumi.dev.yaml")
+
+
+def _problems(changes: dict[str, object]) -> list[str]:
+    from components.config import parse_config
+
+    with pytest.raises(ConfigError) as caught:
+        parse_config({**_dev_raw(), **changes}, stack="dev", source="stacks/Pulumi.dev.yaml")
+    return caught.value.problems
+
+
+def _cluster(**pool: object) -> dict[str, object]:
+    cluster = dict(_dev_raw()["mlops:cluster"])  # type: ignore[call-overload]
+    cluster.update(pool)
+    return {"mlops:cluster": cluster}
+
+
+def _database(**database: object) -> dict[str, object]:
+    return {"mlops:tracking": {"database": database}}
+
+
+@pytest.mark.parametrize(
+    ("changes", "expected"),
+    [
+        (_cluster(systemPool={"instanceTypes": ["banana"]}), "'banana' is not an EC2 instance type"),
+        (_cluster(systemPool={"instanceTypes": ["m7i.large", "m7g.large"]}), "mix x86_64 and arm64 (Graviton) types"),
+        (_cluster(gpuPool={"instanceTypes": ["m7i.large"], "minSize": 0, "desiredSize": 0}), "have no NVIDIA GPU"),
+        ({"aws:region": "eu-west-9"}, "'eu-west-9' is not an AWS region; did you mean 'eu-west-3'?"),
+        ({"mlops:tags": {f"t{i}": "v" for i in range(60)}}, "60 tags; at most 43"),
+        ({"mlops:tags": {"aws:team": "x"}}, "tag key 'aws:team': the 'aws:' prefix is reserved for AWS"),
+        ({"mlops:tags": {"k" * 200: "x"}}, "1-128 letters, digits, spaces and _.:/=+-@"),
+        (_database(engineVersion="9.6", autoMinorVersionUpgrade=False), "PostgreSQL 13 or newer"),
+        ({"mlops:tracking": {"clients": ["notebooks"]}}, "tracking.clients names ['notebooks'], which are not in"),
+    ],
+)
+def test_values_aws_would_reject_fail_validation(changes: dict[str, object], expected: str) -> None:
+    problems = _problems(changes)
+    assert any(expected in p for p in problems), problems
