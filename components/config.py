@@ -30,6 +30,7 @@ from contracts import tags as tag_keys
 from contracts.duration import parse_ttl, parse_utc
 from contracts.errors import ConfigError
 from contracts.stackfile import echo, read_stack_values
+from contracts.tiers import Tier, effective_tier
 
 __all__ = ["NAMESPACE", "ConfigError", "PlatformConfig", "allowed_keys", "load_stack_file", "parse_config"]
 
@@ -91,6 +92,9 @@ class PlatformConfig(Section):
     """Stack name (not a config key: given by the engine)."""
     region: str = Field(pattern=REGION_PATTERN)
     """AWS region, from `aws:region`."""
+    tier: Tier | None = None
+    """Stack tier: production | staging | development | ephemeral; production rules key on it. Unset:
+    ephemeral for phoenix stacks, production for the environment names prod/production, else development."""
     environment: str = Field(pattern=ENVIRONMENT_PATTERN)
     """Environment name used in resource names and tags (dev, prod, pr-42)."""
     owner: str = Field(min_length=1)
@@ -164,9 +168,31 @@ class PlatformConfig(Section):
                 "deploy.runner needs network.nat single or per-az: the runner reaches GitHub, the Pulumi backend "
                 "and the chart repositories through NAT"
             )
+        if self.effective_tier == "production" and self.phoenix.enabled:
+            raise ValueError("a production-tier stack cannot enable phoenix: its resources would become reapable")
+        if self.tier == "ephemeral" and not self.phoenix.enabled:
+            raise ValueError("tier ephemeral needs phoenix.enabled (expiry tags, reaper)")
+        if self.effective_tier == "production":
+            unprotected = [
+                name
+                for name, on in (
+                    ("lake.protect", self.storage.lake and not self.lake.protect),
+                    ("warehouse.protect", self.storage.warehouse and not self.warehouse.protect),
+                )
+                if on
+            ]
+            if unprotected:
+                raise ValueError(
+                    f"a production-tier stack keeps its data protected: set {', '.join(unprotected)}: true"
+                )
         if self.phoenix.enabled and self.lake.protect:
             raise ValueError("phoenix.enabled and lake.protect cannot both be true: phoenix stacks must be destroyable")
         return self
+
+    @property
+    def effective_tier(self) -> Tier:
+        """The explicit tier, or the one derived from phoenix and the environment name."""
+        return effective_tier(self.tier, environment=self.environment, phoenix=self.phoenix.enabled)
 
     @property
     def required_tags(self) -> dict[str, str]:
@@ -185,7 +211,7 @@ class PlatformConfig(Section):
 
 
 # Top-level keys that are not sections but plain values of PlatformConfig.
-_SCALAR_KEYS = {"environment", "owner", "costCenter", "tags"}
+_SCALAR_KEYS = {"environment", "owner", "costCenter", "tags", "tier"}
 _SECTION_KEYS = {
     to_camel(name) for name in PlatformConfig.model_fields if name not in ("stack", "region")
 } - _SCALAR_KEYS

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
+from contracts.tiers import Tier, effective_tier
 from policies.mlops.exemption import Exemption, from_stack_config
 
 ExemptedHook = Callable[[Exemption, str, str, str], None]
@@ -51,6 +52,14 @@ class StackContext:
         """``mlops:environment`` or, when unset, the stack name."""
         value = self.config.get("mlops:environment")
         return str(value) if value else self.stack
+
+    @property
+    def tier(self) -> Tier:
+        """``mlops:tier``, else derived as the program derives it (:func:`contracts.tiers.effective_tier`)."""
+        explicit = self.config.get("mlops:tier")
+        return effective_tier(
+            explicit if isinstance(explicit, str) else None, environment=self.environment, phoenix=self.phoenix
+        )
 
     @property
     def phoenix(self) -> bool:

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, Literal
 
+from contracts.tiers import MAX_EXEMPTION_DAYS
+
 CONFIG_KEY = "mlops:policy"
 """The stack config key that holds ``{exemptions: [...]}``."""
 
@@ -54,6 +56,8 @@ class Exemption:
         """``invalid`` (problems or no reason), ``expired`` (after ``expires``) or ``active``."""
         if self.problems or not self.reason.strip() or self.expires is None:
             return "invalid"
+        if (self.expires - today).days > MAX_EXEMPTION_DAYS:
+            return "invalid"  # a waiver until 2099 is a disabled rule
         if today > self.expires:
             return "expired"
         return "active"

@@ -180,3 +180,29 @@ def _database(**database: object) -> dict[str, object]:
 def test_values_aws_would_reject_fail_validation(changes: dict[str, object], expected: str) -> None:
     problems = _problems(changes)
     assert any(expected in p for p in problems), problems
+
+
+@pytest.mark.parametrize(
+    ("changes", "expected"),
+    [
+        ({"mlops:tier": "production", "mlops:phoenix": {"enabled": True}}, "cannot enable phoenix"),
+        ({"mlops:tier": "production"}, "keeps its data protected: set lake.protect: true"),
+        ({"mlops:environment": "production"}, "keeps its data protected: set lake.protect: true"),
+        ({"mlops:tier": "ephemeral"}, "tier ephemeral needs phoenix.enabled"),
+        ({"mlops:tier": "prod"}, "mlops:tier: Input should be 'production', 'staging', 'development' or 'ephemeral'"),
+    ],
+)
+def test_the_production_tier_keeps_its_safeguards(changes: dict[str, object], expected: str) -> None:
+    problems = _problems(changes)
+    assert any(expected in p for p in problems), problems
+
+
+def test_exemptions_are_capped_at_180_days() -> None:
+    from datetime import date
+
+    from policies.mlops.exemption import exemption
+
+    item = exemption(id="EX-1", policy="s3-bucket-versioning", resource="b", reason="migration", expires="2099-01-01")
+    assert item.status(date(2026, 12, 7)) == "invalid"
+    soon = exemption(id="EX-2", policy="s3-bucket-versioning", resource="b", reason="migration", expires="2027-03-01")
+    assert soon.status(date(2026, 12, 7)) == "active"

@@ -98,7 +98,7 @@ def test_aurora_members_and_replicas_are_not_applicable(module: Any) -> None:
 def test_deletion_protection_only_in_prod() -> None:
     unprotected = db(mutate(DB, "deletionProtection", False), stack="prod")
     assert messages(instance_deletion_protection.RULE, unprotected, **PROD) == [
-        "deletionProtection is not true in environment 'prod'"
+        "deletionProtection is not true in the production tier"
     ]
     missing = db(mutate(DB, "deletionProtection", DELETE), stack="prod")
     assert len(violations(instance_deletion_protection.RULE, missing, **PROD)) == 1
@@ -106,8 +106,19 @@ def test_deletion_protection_only_in_prod() -> None:
     dev = db(mutate(DB, "deletionProtection", False))
     assert violations(instance_deletion_protection.RULE, dev, config={"mlops:environment": "dev"}) == []
     assert not_applicable(instance_deletion_protection.RULE, dev, config={"mlops:environment": "dev"}) == [
-        "environment 'dev' is not one of ['prod']"
+        "tier 'development' is not one of ['production']"
     ]
+
+
+def test_deletion_protection_keys_on_the_tier_not_the_name() -> None:
+    # Renaming the environment must not switch production safeguards off (bad-input review).
+    renamed = db(mutate(DB, "deletionProtection", False), stack="live-eu")
+    production = {"mlops:environment": "production"}
+    assert len(violations(instance_deletion_protection.RULE, renamed, config=production)) == 1
+    explicit = {"mlops:environment": "eu1", "mlops:tier": "production"}
+    assert len(violations(instance_deletion_protection.RULE, renamed, config=explicit)) == 1
+    staging = {"mlops:environment": "prod", "mlops:tier": "staging"}
+    assert violations(instance_deletion_protection.RULE, renamed, config=staging) == []
 
 
 def test_deletion_protection_environment_falls_back_to_stack_name() -> None:
@@ -121,7 +132,7 @@ def test_deletion_protection_environments_from_policy_config() -> None:
     from mlopsctl.policy import evaluate
 
     staging = graph(db(mutate(DB, "deletionProtection", False), stack="staging"), stack="staging")
-    config = {"rds-instance-deletion-protection": {"environments": ["prod", "staging"]}}
+    config = {"rds-instance-deletion-protection": {"tiers": ["production", "development"]}}
     report = evaluate(staging, today=TODAY, rules=[instance_deletion_protection.RULE], policy_config=config)
     assert [v.policy for v in report.violations] == ["rds-instance-deletion-protection"]
 

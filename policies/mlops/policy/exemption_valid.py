@@ -7,6 +7,7 @@ exempted.
 
 from __future__ import annotations
 
+from contracts.tiers import MAX_EXEMPTION_DAYS
 from policies.mlops.exemption import Exemption
 from policies.mlops.rule import Level, Severity, StackInput, StackReport, stack_rule
 
@@ -28,6 +29,8 @@ def _problems(item: Exemption, stack: StackInput, known: set[str]) -> list[str]:
         problems.append("has no reason")
     if item.expires is not None and stack.stack.today > item.expires:
         problems.append(f"expired on {item.expires.isoformat()}")
+    if item.expires is not None and (item.expires - stack.stack.today).days > MAX_EXEMPTION_DAYS:
+        problems.append(f"runs until {item.expires.isoformat()}: at most {MAX_EXEMPTION_DAYS} days ahead")
     if item.policy and item.policy not in known:
         problems.append(f"names unknown policy {item.policy!r}")
     if item.policy == NAME:
@@ -51,7 +54,7 @@ def _check(stack: StackInput, report: StackReport) -> None:
 
 RULE = stack_rule(
     name=NAME,
-    description="Policy exemptions have an id, a known rule, a resource, a reason and an unexpired date.",
+    description="Policy exemptions have an id, a known rule, a resource, a reason and an unexpired date at most 180 days ahead.",
     level=Level.MANDATORY,
     severity=Severity.MEDIUM,
     remediation=(

@@ -1,9 +1,9 @@
 """rds-instance-deletion-protection: production databases cannot be deleted by accident.
 
-Environment-dependent: applies when the stack's environment (``mlops:environment``, else the
-stack name) is one of the rule's ``environments`` (policy config; default ``["prod"]``). With the
-real engine, change the list with ``--policy-pack-config`` (``{"rds-instance-deletion-protection":
-{"environments": ["prod", "staging"]}}``).
+Tier-dependent: applies when the stack's tier (``mlops:tier``, else derived: see ``contracts.tiers``) is
+one of the rule's ``tiers`` (policy config; default ``["production"]``), so renaming the environment never
+switches it off. With the real engine, change the list with ``--policy-pack-config``
+(``{"rds-instance-deletion-protection": {"tiers": ["production", "staging"]}}``).
 """
 
 from __future__ import annotations
@@ -14,17 +14,17 @@ from policies.mlops.props import as_strs, is_true
 from policies.mlops.rds._common import CLUSTER, INSTANCE, skip_aurora_member
 from policies.mlops.rule import Level, Report, ResourceInput, Severity, resource_rule
 
-DEFAULT_ENVIRONMENTS = ("prod",)
+DEFAULT_TIERS = ("production",)
 
 
 def _check(resource: ResourceInput, report: Report) -> None:
-    environments = as_strs(resource.policy_config.get("environments")) or list(DEFAULT_ENVIRONMENTS)
-    environment = resource.stack.environment
-    if environment not in environments:
-        resource.not_applicable(f"environment {environment!r} is not one of {environments}")
+    tiers = as_strs(resource.policy_config.get("tiers")) or list(DEFAULT_TIERS)
+    tier = resource.stack.tier
+    if tier not in tiers:
+        resource.not_applicable(f"tier {tier!r} is not one of {tiers}")
     skip_aurora_member(resource, "deletion protection")
     if not is_true(resource.props.get("deletionProtection")):
-        report(f"deletionProtection is not true in environment {environment!r}")
+        report(f"deletionProtection is not true in the {tier} tier")
 
 
 RULE = resource_rule(
@@ -36,6 +36,6 @@ RULE = resource_rule(
     resource_types=(INSTANCE, CLUSTER),
     check=_check,
     config_schema=pulumi_policy.PolicyConfigSchema(
-        properties={"environments": {"type": "array", "items": {"type": "string"}, "default": ["prod"]}}
+        properties={"tiers": {"type": "array", "items": {"type": "string"}, "default": ["production"]}}
     ),
 )
