@@ -29,6 +29,7 @@ from components.tracking.config import TrackingConfig
 from contracts import tags as tag_keys
 from contracts.duration import parse_ttl, parse_utc
 from contracts.errors import ConfigError
+from contracts.secrets import is_credential_key
 from contracts.stackfile import echo, read_stack_values
 from contracts.tiers import Tier, effective_tier
 
@@ -140,6 +141,9 @@ class PlatformConfig(Section):
                 raise ValueError(
                     f"tag {echo(key)}: value {echo(text)} must be up to 256 letters, digits, spaces and _.:/=+-@"
                 )
+            # Tags are readable by anyone with describe permissions, and copied into bills and logs.
+            if is_credential_key(key) or ACCESS_KEY_SHAPE.search(text):
+                raise ValueError(f"tag {echo(key)}: looks like a credential; tags are not secret, never put one there")
         return value
 
     @model_validator(mode="after")
@@ -173,6 +177,23 @@ class PlatformConfig(Section):
         if self.tier == "ephemeral" and not self.phoenix.enabled:
             raise ValueError("tier ephemeral needs phoenix.enabled (expiry tags, reaper)")
         if self.effective_tier == "production":
+            short = sorted(
+                name
+                for name, days in (
+                    ("network.flowLogRetentionDays", self.network.flow_log_retention_days),
+                    ("cluster.logRetentionDays", self.cluster.log_retention_days),
+                    ("tracking.database.logRetentionDays", self.tracking.database.log_retention_days),
+                    ("orchestrator.database.logRetentionDays", self.orchestrator.database.log_retention_days),
+                )
+                if days < PRODUCTION_MIN_LOG_DAYS
+            )
+            if short:
+                raise ValueError(f"a production-tier stack keeps logs at least {PRODUCTION_MIN_LOG_DAYS} days: {short}")
+            if self.storage.lake and self.lake.lifecycle.noncurrent_version_days < PRODUCTION_MIN_NONCURRENT_DAYS:
+                raise ValueError(
+                    f"a production-tier stack keeps noncurrent object versions at least {PRODUCTION_MIN_NONCURRENT_DAYS} "
+                    "days (lake.lifecycle.noncurrentVersionDays): they are the undo of a bad write"
+                )
             unprotected = [
                 name
                 for name, on in (
@@ -260,6 +281,12 @@ AWS_REGIONS = (
     "us-east-2", "us-gov-east-1", "us-gov-west-1", "us-west-1", "us-west-2",
 )  # fmt: skip
 """AWS regions (aws ec2 describe-regions --all-regions, late 2026, plus GovCloud and China)."""
+PRODUCTION_MIN_LOG_DAYS = 90
+"""Shortest log retention in the production tier (incident investigations look back weeks)."""
+PRODUCTION_MIN_NONCURRENT_DAYS = 30
+"""Shortest noncurrent-version retention of lake buckets in the production tier."""
+ACCESS_KEY_SHAPE = re.compile(r"\b(AKIA|ASIA)[A-Z0-9]{16}\b|-----BEGIN [A-Z ]*PRIVATE KEY-----")
+"""AWS access key ids and PEM private keys."""
 MAX_USER_TAGS = 43
 """User tags per resource: AWS allows 50, the platform's own (owner, environment, cost-center and four
 phoenix tags) take 7."""

@@ -125,7 +125,7 @@ class ClusterConfig(Section):
     @classmethod
     def _principal_arns(cls, value: list[str]) -> list[str]:
         for arn in value:  # access entries take IAM role/user ARNs, never an assumed-role session ARN
-            if not re.fullmatch(r"arn:aws[a-z-]*:iam::\d{12}:(role|user)/\S+", arn):
+            if not re.fullmatch(r"arn:aws[a-z-]*:iam::\d{12}:(role|user)/[\w+=,.@/-]+", arn):
                 raise ValueError(f"{arn!r} is not an IAM role or user ARN (arn:aws:iam::<account>:role/<name>)")
         # EKS allows one access entry per principal: a repeat would fail the deploy half-way.
         repeated = sorted({arn for arn in value if value.count(arn) > 1})

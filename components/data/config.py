@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Literal, Self
 
 from pydantic import Field, field_validator, model_validator
@@ -11,6 +12,7 @@ from components.config_base import (
     Section,
     check_retention,
 )
+from contracts.stackfile import echo
 
 
 class StorageConfig(Section):
@@ -50,10 +52,14 @@ class LifecycleConfig(Section):
         return self
 
 
+IAM_PRINCIPAL = re.compile(r"arn:aws[a-z-]*:iam::\d{12}:(role|user)/[\w+=,.@/-]+")
+"""One IAM role or user (path allowed): no wildcard, no account root."""
+
+
 class LakeGrantConfig(Section):
     """Lake Formation access of one principal to lake zones (catalog database, its tables, data location)."""
 
-    principal: str = Field(pattern=r"^arn:aws[a-z-]*:iam::\d{12}:(role|user)/\S+$")
+    principal: str = Field(pattern=IAM_PRINCIPAL.pattern)
     """IAM role or user ARN, e.g. an analysts' SSO role that queries with Athena."""
     zones: list[str] = Field(min_length=1)
     """Lake zones the principal may use."""
@@ -105,8 +111,11 @@ class LakeConfig(Section):
     @classmethod
     def _arns(cls, value: list[str]) -> list[str]:
         for arn in value:
-            if not arn.startswith("arn:aws:iam::"):
-                raise ValueError(f"{arn!r} is not an IAM principal ARN (arn:aws:iam::<account>:role/...)")
+            if not IAM_PRINCIPAL.fullmatch(arn):
+                raise ValueError(
+                    f"{echo(arn)} is not an IAM role or user ARN (arn:aws:iam::<account>:role/<name>; no wildcards, "
+                    "not the account root)"
+                )
         return value
 
     @model_validator(mode="after")

@@ -60,11 +60,12 @@ class NetworkConfig(Section):
     @field_validator("interface_endpoints")
     @classmethod
     def _endpoints(cls, value: list[str]) -> list[str]:
-        required = {"ecr.api", "ecr.dkr", "s3", "sts", "logs"}
+        required = {"ecr.api", "ecr.dkr", "s3", "sts", "logs", "secretsmanager", "kms"}
         missing = sorted(required - set(value))
         if missing:
             raise ValueError(
-                f"missing {missing}: private nodes and pods cannot pull images, reach S3 or log without them"
+                f"missing {missing}: private nodes and pods pull images, reach S3, log, assume their roles and "
+                "read secrets and keys through these; without them that traffic leaves through NAT"
             )
         if len(set(value)) != len(value):
             raise ValueError("duplicate service names")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from typing import Literal, Self
 
 from pydantic import Field, field_validator, model_validator
@@ -23,7 +24,16 @@ class GitDagsConfig(Section):
     egress_cidrs: list[Cidr] = Field(min_length=1)
     """Addresses of the git host: git-sync may reach only these (zero-trust egress through NAT)."""
 
-    _cidrs = field_validator("egress_cidrs")(lambda v: [check_cidr(c) for c in v])
+    @field_validator("egress_cidrs")
+    @classmethod
+    def _git_host_ranges(cls, value: list[str]) -> list[str]:
+        for cidr in value:
+            check_cidr(cidr)
+            # A git host publishes /16 or narrower ranges (GitHub's are /20-/24); 0.0.0.0/1 + 128.0.0.0/1
+            # would be the whole internet in two halves.
+            if ipaddress.ip_network(cidr).prefixlen < 16:
+                raise ValueError(f"{cidr!r} is wider than /16; list the git host's published ranges")
+        return value
 
 
 MWAA_AIRFLOW_VERSIONS = ("2.9.2", "2.10.1", "2.10.3", "2.11.0", "3.0.6")

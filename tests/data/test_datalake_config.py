@@ -63,7 +63,7 @@ def problems(**sections: Any) -> list[str]:
         ({"lake": {"athenaResultsDays": 0}}, "mlops:lake.athenaResultsDays: Input should be greater than or equal"),
         ({"lake": {"athenaBytesScannedCutoff": 1024}}, "mlops:lake.athenaBytesScannedCutoff: Input should be"),
         ({"lake": {"forceDestroy": True, "protect": True}}, "mlops:lake: forceDestroy and protect cannot both be"),
-        ({"lake": {"admins": ["alice"]}}, "mlops:lake.admins: 'alice' is not an IAM principal ARN"),
+        ({"lake": {"admins": ["alice"]}}, "mlops:lake.admins: 'alice' is not an IAM role or user ARN"),
         ({"warehouse": {"baseCapacity": 12}}, "mlops:warehouse.baseCapacity: 12 is not a multiple of 8"),
         (
             {"warehouse": {"baseCapacity": 4}},

@@ -206,3 +206,51 @@ def test_exemptions_are_capped_at_180_days() -> None:
     assert item.status(date(2026, 12, 7)) == "invalid"
     soon = exemption(id="EX-2", policy="s3-bucket-versioning", resource="b", reason="migration", expires="2027-03-01")
     assert soon.status(date(2026, 12, 7)) == "active"
+
+
+def _git(cidrs: list[str]) -> dict[str, object]:
+    return {
+        "mlops:orchestrator": {
+            "mode": "helm",
+            "dagsGit": {"repository": "https://github.com/o/dags", "egressCidrs": cidrs},
+        }
+    }
+
+
+@pytest.mark.parametrize(
+    ("changes", "expected"),
+    [
+        (_git(["0.0.0.0/1", "128.0.0.0/1"]), "'0.0.0.0/1' is wider than /16"),
+        (_cluster(adminPrincipals=["arn:aws:iam::123456789012:role/*"]), "is not an IAM role or user ARN"),
+        ({"mlops:lake": {"admins": ["arn:aws:iam::123456789012:root"]}}, "not the account root"),
+        ({"mlops:tags": {"db-password": "hunter2"}}, "looks like a credential"),
+        ({"mlops:tags": {"note": "AKIAABCDEFGHIJKLMNOP"}}, "looks like a credential"),
+        (
+            {"mlops:network": {"interfaceEndpoints": ["ecr.api", "ecr.dkr", "s3", "sts", "logs"]}},
+            "missing ['kms', 'secretsmanager']",
+        ),
+    ],
+)
+def test_weakenings_a_careless_user_could_make_are_refused(changes: dict[str, object], expected: str) -> None:
+    problems = _problems(changes)
+    assert any(expected in p for p in problems), problems
+
+
+def test_production_tier_minimums() -> None:
+    prod = read_stack_values(ROOT / "stacks" / "Pulumi.prod.yaml")
+    from components.config import parse_config
+
+    def problems(**changes: object) -> list[str]:
+        with pytest.raises(ConfigError) as caught:
+            parse_config({**prod, **changes}, stack="prod", source="stacks/Pulumi.prod.yaml")
+        return caught.value.problems
+
+    network = {**prod["mlops:network"], "flowLogRetentionDays": 1}  # type: ignore[dict-item]
+    assert any(
+        "keeps logs at least 90 days: ['network.flowLogRetentionDays']" in p
+        for p in problems(**{"mlops:network": network})
+    )
+    lake = {**prod["mlops:lake"], "lifecycle": {"noncurrentVersionDays": 1}}  # type: ignore[dict-item]
+    assert any("noncurrent object versions at least 30" in p for p in problems(**{"mlops:lake": lake}))
+    lake = {**prod["mlops:lake"], "protect": False}  # type: ignore[dict-item]
+    assert any("set lake.protect: true" in p for p in problems(**{"mlops:lake": lake}))

@@ -43,9 +43,9 @@ def parse(network: dict[str, Any]) -> None:
         ({"nat": "two"}, "mlops:network.nat", "'none', 'single' or 'per-az'"),
         ({"flowLogRetentionDays": 10}, "mlops:network.flowLogRetentionDays", "not a CloudWatch retention period"),
         ({"nat": "none"}, "mlops:network", "nat none needs 'ec2' in interfaceEndpoints"),
-        ({"interfaceEndpoints": ["sts"]}, "mlops:network.interfaceEndpoints", "missing ['ecr.api', 'ecr.dkr', 'logs', 's3']"),
+        ({"interfaceEndpoints": ["sts"]}, "mlops:network.interfaceEndpoints", "missing ['ecr.api', 'ecr.dkr', 'kms', 'logs', 's3', 'secretsmanager']"),
         ({"interfaceEndpoints": ["ecr.api", "ecr.dkr", "sts", "logs"]}, "mlops:network.interfaceEndpoints", "reach S3"),
-        ({"interfaceEndpoints": ["ecr.api", "ecr.dkr", "s3", "sts", "logs", "Bad Name"]}, "mlops:network.interfaceEndpoints", "service name"),
+        ({"interfaceEndpoints": ["ecr.api", "ecr.dkr", "s3", "sts", "logs", "secretsmanager", "kms", "Bad Name"]}, "mlops:network.interfaceEndpoints", "service name"),
         ({"publicLoadBalancer": {"allowedCidrs": ["0.0.0.0/0"]}}, "mlops:network.publicLoadBalancer.allowedCidrs", "whole internet"),
         ({"publicLoadBalancer": {"allowedCidrs": ["::/0"]}}, "mlops:network.publicLoadBalancer.allowedCidrs", "whole internet"),
         ({"azcount": 2}, "mlops:network.azcount", "unknown key; allowed: azCount, cidr"),
@@ -62,4 +62,4 @@ def test_bad_network_config_names_the_key(network: dict[str, Any], key: str, mes
 
 def test_good_network_config_parses() -> None:
     parse({"cidr": "172.20.0.0/20", "azCount": 2, "nat": "none",
-           "interfaceEndpoints": ["ecr.api", "ecr.dkr", "s3", "sts", "logs", "ec2"]})  # fmt: skip
+           "interfaceEndpoints": ["ecr.api", "ecr.dkr", "s3", "sts", "logs", "secretsmanager", "kms", "ec2"]})  # fmt: skip

@@ -14,7 +14,7 @@ from mlopsctl.engine import run_program
 from mlopsctl.policy import evaluate
 
 TAGS = {"owner": "ml-platform", "environment": "dev", "cost-center": "cc-1"}
-ENDPOINTS = ["ecr.api", "ecr.dkr", "s3", "sts", "logs", "ec2"]
+ENDPOINTS = ["ecr.api", "ecr.dkr", "s3", "sts", "logs", "secretsmanager", "kms", "ec2"]
 OURS = ("mlops:network:Network", "mlops:zerotrust:ZeroTrust")
 
 
