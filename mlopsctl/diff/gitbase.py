@@ -8,6 +8,7 @@ The worktree is removed again whatever happens.
 from __future__ import annotations
 
 import contextlib
+import json
 import shutil
 import subprocess
 import sys
@@ -16,6 +17,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from contracts.exit_codes import EXIT_FINDINGS, EXIT_OK
+from contracts.plan import PLAN_SCHEMA
 from mlopsctl.diff.model import DiffError
 from mlopsctl.diff.plan_doc import Plan, load_plan
 
@@ -53,6 +55,15 @@ def subprocess_plan_builder(project_dir: Path, stack: str, out: Path) -> None:
 
 PLAN_BUILDER: PlanBuilder = subprocess_plan_builder
 """The builder `mlopsctl diff --git-base` uses (tests replace it)."""
+
+
+def _stack_file(project_dir: Path, stack: str) -> Path:
+    return project_dir / "stacks" / f"Pulumi.{stack}.yaml"
+
+
+def empty_plan(stack: str) -> dict[str, object]:
+    """The plan of a stack that does not exist yet: no resources."""
+    return {"schema": PLAN_SCHEMA, "project": "mlops-platform", "stack": stack, "resources": [], "outputs": {}}
 
 
 def resolve_commit(repo: Path, ref: str) -> str:
@@ -102,6 +113,10 @@ def plans_from_git(project_dir: Path, ref: str, stack: str, builder: PlanBuilder
             base_dir = tree / relative
             if not base_dir.is_dir():
                 raise DiffError(f"{relative} does not exist at {ref} ({commit[:12]})")
-            build(base_dir, stack, base_file)
+            if (base_dir / "Pulumi.yaml").is_file() and not _stack_file(base_dir, stack).is_file():
+                # The pull request adds this stack: everything in it is a creation.
+                base_file.write_text(json.dumps(empty_plan(stack)))
+            else:
+                build(base_dir, stack, base_file)
         build(project_dir, stack, head_file)
         return load_plan(base_file), load_plan(head_file)

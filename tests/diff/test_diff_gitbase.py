@@ -188,3 +188,26 @@ def test_git_base_reports_a_pr_that_introduces_a_mandatory_violation(tmp_path: P
     doc = json.loads(result.stdout)
     new = {v["policy"] for v in doc["policy"]["new"]}
     assert "eks-cluster-private-endpoint" in new
+
+
+def test_a_stack_the_pr_adds_diffs_as_all_creates(tmp_path: Path) -> None:
+    root = Path(__file__).resolve().parents[2]
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    for name in ("Pulumi.yaml", "__main__.py"):
+        shutil.copy(root / name, repo / name)
+    for name in ("components", "stacks"):
+        shutil.copytree(root / name, repo / name, ignore=shutil.ignore_patterns("__pycache__"))
+    _git(repo, "init", "-q", "-b", "main")
+    _git(repo, "add", ".")
+    _git(repo, "commit", "-q", "-m", "base")
+    dev = (repo / "stacks" / "Pulumi.dev.yaml").read_text()
+    (repo / "stacks" / "Pulumi.qa.yaml").write_text(dev.replace("mlops:environment: dev", "mlops:environment: qa"))
+
+    result = CliRunner().invoke(
+        _app(), ["diff", "--git-base", "HEAD", "--stack", "qa", "--project-dir", str(repo), "--format", "json"]
+    )
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    kinds = {change["kind"] for change in doc["changes"]}
+    assert kinds == {"create"} and len(doc["changes"]) > 200

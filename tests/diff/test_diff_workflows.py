@@ -55,7 +55,10 @@ def test_pr_diff_runs_for_forks_read_only_without_secrets() -> None:
     assert doc["permissions"] == {"contents": "read"}
     assert "secrets." not in text
     job = doc["jobs"]["diff"]
-    assert job["strategy"]["matrix"]["stack"] == ["dev", "prod"]
+    # Stacks are discovered from stacks/Pulumi.*.yaml (a new stack gets its diff), not hard-coded.
+    assert job["strategy"]["matrix"]["stack"] == "${{ fromJSON(needs.stacks.outputs.stacks) }}"
+    listing = "\n".join(s.get("run", "") for s in doc["jobs"]["stacks"]["steps"])
+    assert "stacks -maxdepth 1 -name 'Pulumi.*.yaml'" in listing and "grep -v -e '^phoenix$' -e '^pr-'" in listing
     checkout = next(s for s in job["steps"] if s.get("uses", "").startswith("actions/checkout@"))
     assert checkout["with"]["fetch-depth"] == 0 and checkout["with"]["persist-credentials"] is False
     runs = "\n".join(s.get("run", "") for s in job["steps"])
