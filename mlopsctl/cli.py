@@ -7,12 +7,13 @@ Exit codes everywhere: 0 ok, 1 findings (mandatory policy violations, drift, fai
 from __future__ import annotations
 
 import gc
+import json
 import os
 import sys
 import time
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
@@ -48,24 +49,48 @@ def plan(
     fmt: Annotated[PlanFormat, typer.Option("--format", "-f", help="Output format.")] = PlanFormat.tree,
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Write here (a directory for k8s-yaml).")] = None,
     project_dir: Annotated[Path, typer.Option(help="Directory holding Pulumi.yaml and __main__.py.")] = Path("."),
+    policy_pack_config: Annotated[
+        Path | None,
+        typer.Option("--policy-pack-config", help="Policy pack config JSON, as `pulumi preview --policy-pack-config`."),
+    ] = None,
 ) -> None:
     """Run the program offline for one stack and render what it would create (no cloud account needed)."""
     if fmt is PlanFormat.k8s_yaml and out is None:
         raise fail("--format k8s-yaml needs --out DIR")
+    pack_config = read_policy_pack_config(policy_pack_config)
     check_output(out, directory=fmt is PlanFormat.k8s_yaml)
 
     started = time.perf_counter()
     graph = plan_or_exit(project_dir, stack, status=f"Planning stack {escape(stack)} offline…")
     elapsed = time.perf_counter() - started
 
+    from mlopsctl.policy import PolicyConfigError
     from mlopsctl.report import PlanReport
 
-    report = PlanReport.evaluate(graph, elapsed=elapsed, project_dir=project_dir)
+    try:
+        report = PlanReport.evaluate(graph, elapsed=elapsed, project_dir=project_dir, policy_config=pack_config)
+    except PolicyConfigError as problem:
+        raise fail(f"--policy-pack-config {policy_pack_config}: {problem}") from None
     try:
         report.write(fmt.value, out)
     except OSError as problem:
         raise fail(f"{out}: cannot write: {problem.strerror or problem}") from None
     raise typer.Exit(EXIT_FINDINGS if report.has_findings else EXIT_OK)
+
+
+def read_policy_pack_config(path: Path | None) -> dict[str, Any] | None:
+    """The ``--policy-pack-config`` JSON object, or an exit-2 error naming the file."""
+    if path is None:
+        return None
+    try:
+        loaded = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as problem:
+        raise fail(f"--policy-pack-config {path}: cannot read: {problem}") from None
+    except json.JSONDecodeError as problem:
+        raise fail(f"--policy-pack-config {path}: not JSON: line {problem.lineno}: {problem.msg}") from None
+    if not isinstance(loaded, dict):
+        raise fail(f"--policy-pack-config {path}: must be a JSON object of rule name -> settings")
+    return loaded
 
 
 def check_output(out: Path | None, *, directory: bool) -> None:

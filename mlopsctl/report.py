@@ -41,12 +41,19 @@ class PlanReport:
     extra_renderables: list[RenderableType] = field(default_factory=list)
 
     @classmethod
-    def evaluate(cls, graph: Graph, *, elapsed: float | None = None, project_dir: Path = Path(".")) -> PlanReport:
+    def evaluate(
+        cls,
+        graph: Graph,
+        *,
+        elapsed: float | None = None,
+        project_dir: Path = Path("."),
+        policy_config: dict[str, Any] | None = None,
+    ) -> PlanReport:
         """Evaluate the policy pack, connectivity, deploy invariants and the cost estimate on a planned graph
         (``project_dir`` holds ``cost/``: prices and usage assumptions)."""
         report = cls(
             graph=graph,
-            policy=evaluate(graph),
+            policy=evaluate(graph, policy_config=policy_config),
             connectivity=connectivity(graph),
             deploy=evaluate_deploy(graph),
             elapsed=elapsed,

@@ -254,3 +254,16 @@ def test_production_tier_minimums() -> None:
     assert any("noncurrent object versions at least 30" in p for p in problems(**{"mlops:lake": lake}))
     lake = {**prod["mlops:lake"], "protect": False}  # type: ignore[dict-item]
     assert any("set lake.protect: true" in p for p in problems(**{"mlops:lake": lake}))
+
+
+def test_plan_takes_a_policy_pack_config(tmp_path: Path) -> None:
+    public = DEV.replace("  mlops:cluster:\n", "  mlops:cluster:\n    publicAccessCidrs: [203.0.113.0/24]\n")
+    code, _ = plan_stack(tmp_path, public)
+    assert code == 1  # eks-cluster-private-endpoint is mandatory
+    config = tmp_path / "pack.json"
+    config.write_text('{"eks-cluster-private-endpoint": {"enforcementLevel": "advisory"}}')
+    code, _ = plan_stack(tmp_path, public, "--policy-pack-config", str(config))
+    assert code == 0
+    config.write_text("[1]")
+    code, stderr = plan_stack(tmp_path, public, "--policy-pack-config", str(config))
+    assert code == 2 and f"--policy-pack-config {config}: must be a JSON object" in stderr
