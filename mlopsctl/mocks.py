@@ -10,6 +10,7 @@ contract).
 from __future__ import annotations
 
 import hashlib
+import json
 from typing import Any
 
 import pulumi
@@ -61,7 +62,10 @@ class PlatformMocks(pulumi.runtime.Mocks):
 
     def resource_outputs(self, typ: str, name: str, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         """The physical id and the provider-computed outputs of a resource (inputs are echoed separately)."""
-        key = f"{typ}::{name}"
+        # Ids follow the inputs that force a replacement (as a real replacement gets a new id), so a replaced
+        # resource changes the inputs of everything that references it, and the diff shows the blast radius;
+        # unchanged resources keep their ids.
+        key = f"{typ}::{name}{replacement_fingerprint(typ, inputs)}"
         physical = self._physical_id(typ, name, inputs, key)
         return physical, self._outputs(typ, name, inputs, physical, key)
 
@@ -209,3 +213,13 @@ class PlatformMocks(pulumi.runtime.Mocks):
             # A fresh account: no role matches (no service-linked roles before their first use).
             return {"arns": [], "names": [], "id": region}, []
         return dict(args.args), []
+
+
+def replacement_fingerprint(typ: str, inputs: dict[str, Any]) -> str:
+    """``""``, or ``::<digest>`` of the values of ``typ``'s replacement-forcing inputs that are set."""
+    from mlopsctl.diff.paths import ABSENT, dig
+    from mlopsctl.diff.replacements import forcing_paths
+
+    values = [(path, dig(inputs, path)) for path in forcing_paths(typ)]
+    present = [(path, value) for path, value in values if value is not ABSENT]
+    return f"::{_digest(json.dumps(present, sort_keys=True, default=str), 12)}" if present else ""
