@@ -107,4 +107,8 @@ def read_stack_values(path: Path) -> dict[str, Any]:
     if not isinstance(document, dict) or not isinstance(document.get("config", {}), dict):
         raise ConfigError(source, ["config: must be a mapping of namespace:key to values"])
     values: dict[str, Any] = document.get("config") or {}
+    empty = sorted(str(key) for key, value in values.items() if value is None)
+    if empty:
+        # Pulumi config has no null: a key without a value is a mistake, not a default.
+        raise ConfigError(source, [f"{echo(key)[1:-1]}: has no value; give one or remove the key" for key in empty])
     return values

@@ -25,7 +25,7 @@ from typer.testing import CliRunner
 
 ROOT = Path(__file__).resolve().parents[2]
 STACKS = ("dev", "prod", "phoenix")
-NAMES_A_KEY = re.compile(
+NAMES_A_KEY = re.compile(r"stacks/Pulumi\.fuzz\.yaml: ([^:\n]{1,120}[:.\[]|config|line \d+|not |contains |\d+ bytes|nested)")
     r"stacks/Pulumi\.fuzz\.yaml: ([^\s:]+(:[^\s:]+)?[:.\[]|config|line \d+|not |contains |\d+ bytes|nested)"
 )
 VALUES: tuple[Any, ...] = (

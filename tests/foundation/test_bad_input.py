@@ -267,3 +267,9 @@ def test_plan_takes_a_policy_pack_config(tmp_path: Path) -> None:
     config.write_text("[1]")
     code, stderr = plan_stack(tmp_path, public, "--policy-pack-config", str(config))
     assert code == 2 and f"--policy-pack-config {config}: must be a JSON object" in stderr
+
+
+def test_a_key_without_a_value_is_named(tmp_path: Path) -> None:
+    assert problems_of(tmp_path, "config:\n  mlops:tier:\n  mlops:owner: a\n") == [
+        "mlops:tier: has no value; give one or remove the key"
+    ]
