@@ -38,7 +38,7 @@ from policies.mlops.k8s import (
     pod_run_as_non_root,
     service_internal_load_balancer,
 )
-from policies.mlops.kms import key_rotation
+from policies.mlops.kms import key_policy_no_public_access, key_rotation
 from policies.mlops.lakeformation import no_iam_allowed_principals
 from policies.mlops.mwaa import environment_private_webserver
 from policies.mlops.policy import exemption_valid
@@ -73,6 +73,7 @@ RULES: tuple[Rule, ...] = (
     bucket_access_logging.RULE,
     # KMS
     key_rotation.RULE,
+    key_policy_no_public_access.RULE,
     # RDS
     instance_not_public.RULE,
     instance_encrypted.RULE,

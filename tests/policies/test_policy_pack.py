@@ -19,6 +19,7 @@ EXPECTED = {
     "s3-bucket-tls-only": "mandatory",
     "s3-bucket-access-logging": "advisory",
     "kms-key-rotation": "mandatory",
+    "kms-key-policy-no-public-access": "mandatory",
     "rds-instance-not-public": "mandatory",
     "rds-instance-encrypted": "mandatory",
     "rds-instance-backup-retention": "mandatory",

@@ -21,7 +21,17 @@ DATA = urn(BUCKET, "data")
 LOGS = urn(BUCKET, "logs")
 ARN = "arn:aws:s3:::dev-data"
 
-SSE_OK = {"bucket": "dev-data", "rules": [{"applyServerSideEncryptionByDefault": {"sseAlgorithm": "aws:kms"}}]}
+SSE_OK = {
+    "bucket": "dev-data",
+    "rules": [
+        {
+            "applyServerSideEncryptionByDefault": {
+                "sseAlgorithm": "aws:kms",
+                "kmsMasterKeyId": "arn:aws:kms:eu-west-1:123456789012:key/11111111-2222-3333-4444-555555555555",
+            }
+        }
+    ],
+}
 PAB_OK = {
     "bucket": "dev-data",
     "blockPublicAcls": True,
@@ -84,6 +94,13 @@ CASES = [
         urn(SSE, "data-sse"),
     ),
     (bucket_sse_kms, "sse", mutate(SSE_OK, "rules", []), "has no rules", urn(SSE, "data-sse")),
+    (
+        bucket_sse_kms,
+        "sse",
+        mutate(SSE_OK, "rules[0].applyServerSideEncryptionByDefault.kmsMasterKeyId", DELETE),
+        "uses the AWS-managed aws/s3 key",
+        urn(SSE, "data-sse"),
+    ),
     (
         bucket_sse_kms,
         "sse",

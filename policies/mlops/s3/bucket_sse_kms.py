@@ -1,4 +1,4 @@
-"""s3-bucket-sse-kms: every bucket encrypts objects by default with a KMS key."""
+"""s3-bucket-sse-kms: every bucket encrypts objects by default with a customer-managed KMS key."""
 
 from __future__ import annotations
 
@@ -20,20 +20,27 @@ def _check(stack: StackInput, report: StackReport) -> None:
             # https://docs.aws.amazon.com/AmazonS3/latest/userguide/enable-server-access-logging.html
             allowed = (*KMS_ALGORITHMS, "AES256") if is_log_target(stack, bucket) else KMS_ALGORITHMS
             for config in configs:
-                algorithms = [
-                    get(rule, "applyServerSideEncryptionByDefault", "sseAlgorithm")
-                    for rule in as_list(config.props.get("rules"))
+                defaults = [
+                    get(rule, "applyServerSideEncryptionByDefault") for rule in as_list(config.props.get("rules"))
                 ]
-                if not algorithms:
+                if not defaults:
                     report("encryption configuration has no rules", config.urn)
-                for algorithm in algorithms:
+                for default in defaults:
+                    algorithm = get(default, "sseAlgorithm")
                     if algorithm not in allowed:
                         report(f"sseAlgorithm is {algorithm!r}; allowed: {', '.join(allowed)}", config.urn)
+                    elif algorithm in KMS_ALGORITHMS and not get(default, "kmsMasterKeyId"):
+                        # Without a key id S3 uses the AWS-managed aws/s3 key: no key policy of ours, no
+                        # separation between buckets, no way to revoke one reader.
+                        report(
+                            "SSE-KMS without kmsMasterKeyId uses the AWS-managed aws/s3 key; name the platform's customer key",
+                            config.urn,
+                        )
 
 
 RULE = stack_rule(
     name="s3-bucket-sse-kms",
-    description="S3 buckets encrypt objects by default with AWS KMS (SSE-KMS).",
+    description="S3 buckets encrypt objects by default with AWS KMS (SSE-KMS) and a customer-managed key.",
     level=Level.MANDATORY,
     severity=Severity.HIGH,
     remediation=(

@@ -1,0 +1,75 @@
+"""kms-key-policy-no-public-access: no key policy lets anyone use or manage the key.
+
+A key policy statement that allows ``*`` (or every AWS principal) with no condition confining the caller
+to this account, organization, a service or a named principal opens the key to the world: ``kms:*`` to
+``*`` in a key policy is the ultimate data exfiltration grant. Statements of that shape with such a
+condition (``kms:CallerAccount``, ``kms:ViaService``, ``aws:PrincipalArn``...) are fine.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from policies.mlops.iam_doc import actions, allows, statements
+from policies.mlops.props import as_map, as_strs
+from policies.mlops.rule import Level, Report, ResourceInput, Severity, resource_rule
+
+KEY = "aws:kms/key:Key"
+CONFINING_CONDITION_KEYS = (
+    "kms:calleraccount",
+    "kms:viaservice",
+    "aws:principalaccount",
+    "aws:principalarn",
+    "aws:principalorgid",
+    "aws:sourceaccount",
+    "aws:sourcearn",
+    "aws:sourcevpce",
+    "kms:grantisforawsresource",
+)
+"""Condition keys (lower-case) that tie a ``*`` principal to this account, a service or a named principal."""
+
+
+def _everyone(principal: Any) -> bool:
+    if principal == "*":
+        return True
+    mapping = as_map(principal)
+    return "*" in as_strs(mapping.get("AWS"))
+
+
+def _confined(condition: Any) -> bool:
+    keys = {key.lower() for operators in as_map(condition).values() for key in as_map(operators)}
+    return any(key in keys for key in CONFINING_CONDITION_KEYS)
+
+
+def _check(resource: ResourceInput, report: Report) -> None:
+    text = resource.props.get("policy")
+    if not isinstance(text, str) or not text:
+        resource.not_applicable("no key policy in the inputs (AWS's default policy gives the account root)")
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError:
+        report("policy is not valid JSON")
+        return
+    for index, statement in enumerate(statements(document)):
+        if not allows(statement) or not _everyone(statement.get("Principal")):
+            continue
+        if not _confined(statement.get("Condition")):
+            granted = ", ".join(actions(statement)) or "(no action)"
+            report(
+                f"statement {statement.get('Sid') or index} allows {granted} to every principal without a confining condition"
+            )
+
+
+RULE = resource_rule(
+    name="kms-key-policy-no-public-access",
+    description="KMS key policies never allow every principal without a condition confining the caller.",
+    level=Level.MANDATORY,
+    severity=Severity.CRITICAL,
+    remediation=(
+        "Name the principals (account root for IAM delegation, roles, service principals) or add a condition "
+        "such as kms:CallerAccount / kms:ViaService / aws:PrincipalArn to the statement."
+    ),
+    resource_types=(KEY,),
+    check=_check,
+)
