@@ -24,6 +24,8 @@ from components.config_base import ENVIRONMENT_PATTERN, NAMESPACE, REGION_PATTER
 from components.data.config import LakeConfig, StorageConfig, WarehouseConfig
 from components.deploy.config import DeployConfig
 from components.network.config import NetworkConfig
+from components.observability.agents import DCGM_INSTANCE_TYPES
+from components.observability.config import BudgetConfig, ObservabilityConfig
 from components.orchestration.config import OrchestratorConfig
 from components.tracking.config import TrackingConfig
 from contracts import tags as tag_keys
@@ -112,6 +114,9 @@ class PlatformConfig(Section):
     tracking: TrackingConfig = Field(default_factory=TrackingConfig)
     orchestrator: OrchestratorConfig = Field(default_factory=OrchestratorConfig)
     deploy: DeployConfig = Field(default_factory=DeployConfig)
+    observability: ObservabilityConfig = Field(default_factory=ObservabilityConfig)
+    budget: BudgetConfig | None = None
+    """`mlops:budget`: the AWS Budget and the cost model's budget; absent: no budget."""
     phoenix: PhoenixConfig = Field(default_factory=PhoenixConfig)
     policy: PolicyConfig = Field(default_factory=PolicyConfig)
 
@@ -205,6 +210,15 @@ class PlatformConfig(Section):
             if unprotected:
                 raise ValueError(
                     f"a production-tier stack keeps its data protected: set {', '.join(unprotected)}: true"
+                )
+        if self.effective_tier == "production" and not self.observability.enabled:
+            raise ValueError("a production-tier stack keeps observability.enabled (metrics, logs, alarms)")
+        if self.observability.enabled and self.cluster.gpu_pool is not None:
+            unscraped = sorted(set(self.cluster.gpu_pool.instance_types) - DCGM_INSTANCE_TYPES)
+            if unscraped:
+                raise ValueError(
+                    f"cluster.gpuPool.instanceTypes {unscraped}: the CloudWatch add-on's DCGM exporter does not run "
+                    "on them, so their GPUs would report no metrics"
                 )
         if self.phoenix.enabled and self.lake.protect:
             raise ValueError("phoenix.enabled and lake.protect cannot both be true: phoenix stacks must be destroyable")

@@ -26,6 +26,8 @@ from components.data.warehouse import Warehouse, WarehouseArgs
 from components.deploy.runner import DeployRunner, DeployRunnerArgs
 from components.iam import partition_of
 from components.network.component import Network, NetworkArgs
+from components.observability.component import Observability
+from components.observability.wiring import AIRFLOW_PUBLISHERS, grant_alert_publish, observability_args
 from components.orchestration import airflow_values as airflow_values
 from components.orchestration.component import Orchestrator, OrchestratorArgs
 from components.tracking.component import TrackingServer, TrackingServerArgs
@@ -186,6 +188,26 @@ class MlopsPlatform(pulumi.ComponentResource):
                 warehouseAdminSecretArn=self.warehouse.admin_secret_arn,
             )
 
+        # Before the applications: Airflow gets the alert topic's ARN in its environment.
+        self.observability: Observability | None = None
+        if config.observability.enabled:
+            self.observability = Observability(
+                "observability",
+                observability_args(
+                    config,
+                    config.observability,
+                    config.budget,
+                    account_id=account_id,
+                    oidc=cluster.oidc,
+                    node_groups=cluster.node_groups,
+                ),
+                opts=aws_opts,
+            )
+            self.flows.add(self.observability.flows)
+            self._exports.update(
+                alertTopicArn=self.observability.topic_arn, alertTopicKeyArn=self.observability.topic_key_arn
+            )
+
         self._applications(config, account_id)
 
         # Last: every component has contributed its flows; what is not declared cannot talk.
@@ -299,11 +321,21 @@ class MlopsPlatform(pulumi.ComponentResource):
                     private_subnet_cidrs=network.private_subnet_cidrs,
                     zone_bucket_arns=zones,
                     zone_kms_key_arn=lake.key_arn if lake is not None else None,
+                    alert_topic_arn=self.observability.topic_arn if self.observability is not None else None,
                     **common,
                 ),
                 opts=aws_opts,
             )
             self.flows.add(self.orchestrator.flows)
+            if self.observability is not None:
+                # on_failure_callback publishes pipeline alerts (docs/operations-pipeline-alerts.md).
+                for component in AIRFLOW_PUBLISHERS[config.orchestrator.mode]:
+                    grant_alert_publish(
+                        f"alerts-airflow-{component.lower()}",
+                        self.orchestrator.role_arns[component],
+                        self.observability.publisher_statements,
+                        parent=self.orchestrator,
+                    )
             if lake is not None:
                 role = self.orchestrator.role_arns["workers" if helm else "execution"]
                 self._grant_lake_zones(lake, config, account_id, role)

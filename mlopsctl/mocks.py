@@ -151,6 +151,8 @@ class PlatformMocks(pulumi.runtime.Mocks):
                 arn=f"arn:aws:airflow:{region}:{account}:environment/{physical}",
                 webserverUrl=f"{_digest(key, 32)}-vpce.c2.airflow.{region}.on.aws",
             )
+        elif typ == "aws:sns/topic:Topic":
+            out.update(arn=f"arn:aws:sns:{region}:{account}:{physical}")
         elif typ == "aws:cloudwatch/logGroup:LogGroup":
             out.update(arn=f"arn:aws:logs:{region}:{account}:log-group:{physical}")
         elif typ == "aws:secretsmanager/secret:Secret":

@@ -95,6 +95,8 @@ class ServingCluster(pulumi.ComponentResource):
     """Kubeconfig (JSON, token via ``aws eks get-token``), marked secret."""
     node_role_arn: pulumi.Output[str]
     """IAM role of every node."""
+    node_groups: list[aws.eks.NodeGroup]
+    """The managed node groups (AWS layer): what add-ons whose pods must run wait for."""
     workload_security_group_id: pulumi.Output[str]
     """The EKS cluster security group (nodes and pods); flows to AWS destinations are opened from it."""
     vpc_id: pulumi.Output[str]
@@ -326,6 +328,7 @@ class ServingCluster(pulumi.ComponentResource):
         self.endpoint = self._cluster.endpoint
         self.oidc_provider_arn = oidc_provider.arn
         self.node_role_arn = node_role.arn
+        self.node_groups = node_groups
         self.workload_security_group_id = self._cluster.vpc_config.cluster_security_group_id
         self.vpc_id = pulumi.Output.from_input(args.vpc_id)
         self.flows = serving_flows(args.endpoints or AwsDestination(name="vpc-endpoints", cidrs=(args.vpc_cidr,)))

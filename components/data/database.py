@@ -16,6 +16,7 @@ input of the instance, so the policy pack (and a reviewer) sees it in the plan:
 from __future__ import annotations
 
 import ipaddress
+import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -25,6 +26,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.data.config import DatabaseConfig
+from components.iam import key_administration, logs_use_key, partition_of
 from components.manifest import manifest
 from contracts.flows import AwsDestination
 
@@ -77,6 +79,17 @@ def db_identifier(environment: str, name: str) -> str:
             "digits and single hyphens, starting with a letter and not ending with a hyphen"
         )
     return identifier
+
+
+def database_key_policy(account_id: str, region: str, identifier: str) -> str:
+    """Policy of a database key: the account administers it (RDS, Performance Insights and Secrets Manager use it
+    through grants and IAM, as with the default key policy), and CloudWatch Logs may use it for the instance's
+    exported log groups only (https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/encrypt-log-data-kms.html)."""
+    statements = [
+        key_administration(account_id, partition=partition_of(region), sid="Enable IAM User Permissions"),
+        logs_use_key(account_id, region, f"/aws/rds/instance/{identifier}/*", sid="RdsLogGroups"),
+    ]
+    return json.dumps({"Version": "2012-10-17", "Statement": statements}, sort_keys=True)
 
 
 def log_group_name(identifier: str, export: str) -> str:
@@ -158,8 +171,13 @@ class PostgresDatabase(pulumi.ComponentResource):
         protect = config.deletion_protection
         child = pulumi.ResourceOptions(parent=self)
 
+        invoke = pulumi.InvokeOutputOptions(parent=self)
+        placement = pulumi.Output.all(
+            aws.get_caller_identity_output(opts=invoke).account_id, aws.get_region_output(opts=invoke).region
+        )
         key = aws.kms.Key(
             f"{name}-key",
+            policy=placement.apply(lambda p: database_key_policy(str(p[0]), str(p[1]), identifier)),
             description=f"{identifier}: RDS storage, Performance Insights and master-user secret",
             enable_key_rotation=True,
             rotation_period_in_days=365,
@@ -201,6 +219,7 @@ class PostgresDatabase(pulumi.ComponentResource):
                 f"{name}-log-{export}",
                 name=log_group_name(identifier, export),
                 retention_in_days=config.log_retention_days,
+                kms_key_id=key.arn,
                 opts=child,
             )
             for export in LOG_EXPORTS

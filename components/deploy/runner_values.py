@@ -29,6 +29,7 @@ MANAGED_REGIONAL_SERVICES = (
     "airflow",
     "athena",
     "autoscaling",
+    "cloudwatch",
     "codebuild",
     "ec2",
     "eks",
@@ -38,6 +39,7 @@ MANAGED_REGIONAL_SERVICES = (
     "rds",
     "redshift-serverless",
     "secretsmanager",
+    "sns",
 )
 """Regional services whose resources the program creates (MWAA is ``airflow``); the runner manages them
 in its own account and region only."""
@@ -315,6 +317,20 @@ def deploy_policy(*, account: str, region: str, environment: str) -> str:
             "Effect": "Allow",
             "Action": ["s3:*"],
             "Resource": [f"arn:{partition}:s3:::{environment}-*", f"arn:{partition}:s3:::{environment}-*/*"],
+        },
+        {
+            # Budgets is global (its API is in us-east-1, so no region fence): this environment's budgets only.
+            # CreateBudget, notifications and subscribers authorize as ModifyBudget, Describe* as ViewBudget.
+            "Sid": "EnvironmentBudgets",
+            "Effect": "Allow",
+            "Action": [
+                "budgets:ListTagsForResource",
+                "budgets:ModifyBudget",
+                "budgets:TagResource",
+                "budgets:UntagResource",
+                "budgets:ViewBudget",
+            ],
+            "Resource": [f"arn:{partition}:budgets::{account}:budget/mlops-{environment}-*"],
         },
         {
             "Sid": "CreateEnvironmentRoles",

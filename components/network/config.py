@@ -37,7 +37,17 @@ class NetworkConfig(Section):
     flow_log_retention_days: int = 90
     """Retention of the VPC flow-log group, in days (a CloudWatch retention period)."""
     interface_endpoints: list[str] = Field(
-        default_factory=lambda: ["ecr.api", "ecr.dkr", "s3", "sts", "logs", "secretsmanager", "kms"]
+        default_factory=lambda: [
+            "ecr.api",
+            "ecr.dkr",
+            "s3",
+            "sts",
+            "logs",
+            "secretsmanager",
+            "kms",
+            "monitoring",
+            "sns",
+        ]
     )
     """AWS services reached through interface endpoints (private DNS). S3 gets a gateway endpoint too; its
     interface endpoint keeps pod traffic to S3 inside the VPC CIDR, where NetworkPolicies can allow it."""

@@ -86,6 +86,9 @@ class OrchestratorArgs:
     """Required tags, repeated in PushSecret metadata (ESO keeps them on the generated secrets)."""
     force_destroy_bucket: bool = False
     """Own buckets only: let ``pulumi destroy`` empty them (phoenix)."""
+    alert_topic_arn: pulumi.Input[str] | None = None
+    """Helm: the alert topic, as ``MLOPS_ALERT_TOPIC_ARN`` on every Airflow pod (pipeline alerts); MWAA reads the
+    Airflow Variable ``mlops_alert_topic_arn`` instead. None: no alert topic."""
 
 
 def validate_orchestrator_args(args: OrchestratorArgs) -> None:

@@ -40,6 +40,7 @@ from components.cluster.secrets_operator import ScopedSecretStore, ScopedSecretS
 from components.data.artifact_bucket import ArtifactBucket, ArtifactBucketArgs, default_bucket_name
 from components.data.database import POSTGRES_PORT, PostgresDatabase, PostgresDatabaseArgs
 from components.iam import Statement, document, kms_use, s3_access
+from components.observability.publishers import alert_env
 from components.orchestration import airflow_values as av
 from components.orchestration.config import OrchestratorConfig
 from contracts.flows import AwsDestination, Flow, Workload
@@ -324,6 +325,10 @@ def helm_airflow(name: str, args: OrchestratorArgs, *, parent: pulumi.Resource) 
             replicas=replicas,
         )
     )
+    if args.alert_topic_arn is not None:
+        values = pulumi.Output.all(values, args.alert_topic_arn).apply(
+            lambda v: {**v[0], "env": [*v[0]["env"], *alert_env(str(v[1]), args.environment)]}
+        )
     release = k8s.helm.v3.Release(
         f"{name}-release",
         name=av.RELEASE,

@@ -6,7 +6,6 @@
   is passed in).
 - :mod:`pipeline_alerts.alerts`: the ``on_failure_callback``: builds a secret-free SNS message and publishes
   it through the regional SNS endpoint (the VPC interface endpoint when private DNS is on).
-- :mod:`pipeline_alerts.iam`: the IRSA statements that let Airflow publish to that one topic.
 
 This folder and ``dags/`` are the root of a DAG bundle: Airflow 3 puts the bundle root on ``sys.path`` for
 the DAG processor and the task runner, so the DAG imports ``pipeline_alerts`` as a top-level package.

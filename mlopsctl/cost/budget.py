@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from contracts.budget import BUDGET_KEYS
 from mlopsctl.cost.model import CostError, CostReport
 from mlopsctl.cost.render import money
 
@@ -55,9 +56,9 @@ def budget_from_config(config: Mapping[str, Any] | None) -> float | None:
         return None
     if not isinstance(section, Mapping):
         raise CostError(f"{BUDGET_KEY}: expected a mapping with monthlyUsd, got {type(section).__name__}")
-    unknown = sorted(set(section) - {"monthlyUsd"})
+    unknown = sorted(set(section) - set(BUDGET_KEYS))
     if unknown:
-        raise CostError(f"{BUDGET_KEY}.{unknown[0]}: unknown key; allowed: monthlyUsd")
+        raise CostError(f"{BUDGET_KEY}.{unknown[0]}: unknown key; allowed: {', '.join(BUDGET_KEYS)}")
     value = section.get("monthlyUsd")
     if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
         raise CostError(f"{BUDGET_KEY}.monthlyUsd: {value!r} is not a positive number of US dollars")

@@ -19,6 +19,9 @@ entries below are the `ForceNew` fields of these schemas in hashicorp/terraform-
   internal/service/s3/bucket.go           aws_s3_bucket          (bucket, bucket_prefix, object_lock_enabled)
   internal/service/kms/key.go             aws_kms_key            (customer_master_key_spec, key_usage, ...)
   internal/service/iam/role.go, policy.go aws_iam_role / aws_iam_policy (name, path; policy description)
+  internal/service/ecr/repository.go, pull_through_cache_rule.go, repository_creation_template.go,
+    lifecycle_policy.go, repository_policy.go  (repository name and encryption; a rule's prefix and upstream,
+    its credential being updatable in place; a template's prefix; the repository of a policy)
 Paths are Pulumi's camelCase input names; blocks with `MaxItems: 1` are flattened to objects by the bridge,
 so `vpc_config.0.x` becomes `vpcConfig.x`. Note: in current provider versions `vpc_config.subnet_ids` and
 `security_group_ids` of an EKS cluster are updatable in place and deliberately NOT listed.
@@ -150,7 +153,22 @@ FORCE_NEW: Mapping[str, tuple[str, ...]] = {
     "aws:iam/instanceProfile:InstanceProfile": ("name", "namePrefix", "path"),
     "aws:secretsmanager/secret:Secret": ("name", "namePrefix"),
     "aws:cloudwatch/logGroup:LogGroup": ("logGroupClass", "name", "namePrefix"),
-    "aws:ecr/repository:Repository": ("name",),
+    # internal/service/cloudwatch/metric_alarm.go (alarm_name), logs/metric_filter.go, sns/topic.go,
+    # sns/topic_subscription.go, budgets/budget.go: ForceNew.
+    "aws:cloudwatch/metricAlarm:MetricAlarm": ("name",),
+    "aws:cloudwatch/logMetricFilter:LogMetricFilter": ("logGroupName", "name"),
+    "aws:sns/topic:Topic": ("fifoTopic", "name", "namePrefix"),
+    "aws:sns/topicSubscription:TopicSubscription": ("endpoint", "protocol", "topic"),
+    "aws:budgets/budget:Budget": ("accountId", "name", "namePrefix"),
+    "aws:ecr/repository:Repository": ("encryptionConfigurations", "name"),
+    "aws:ecr/pullThroughCacheRule:PullThroughCacheRule": (
+        "ecrRepositoryPrefix",
+        "upstreamRegistryUrl",
+        "upstreamRepositoryPrefix",
+    ),
+    "aws:ecr/repositoryCreationTemplate:RepositoryCreationTemplate": ("prefix",),
+    "aws:ecr/lifecyclePolicy:LifecyclePolicy": ("repository",),
+    "aws:ecr/repositoryPolicy:RepositoryPolicy": ("repository",),
     "aws:glue/catalogDatabase:CatalogDatabase": ("catalogId", "name"),
     "aws:glue/catalogTable:CatalogTable": ("catalogId", "databaseName", "name"),
     "aws:athena/workgroup:Workgroup": ("name",),

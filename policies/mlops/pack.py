@@ -3,6 +3,13 @@
 from __future__ import annotations
 
 from policies.mlops.athena import workgroup_enforce_configuration, workgroup_results_encrypted
+from policies.mlops.budgets import budget_alerts
+from policies.mlops.cloudwatch import (
+    alarm_notifies,
+    log_group_customer_key,
+    log_group_retention,
+    metric_filter_alarmed,
+)
 from policies.mlops.codebuild import (
     project_cloudwatch_logs,
     project_customer_key,
@@ -43,6 +50,7 @@ from policies.mlops.lakeformation import no_iam_allowed_principals
 from policies.mlops.mwaa import environment_private_webserver
 from policies.mlops.policy import exemption_valid
 from policies.mlops.rds import (
+    instance_alarms,
     instance_backup_retention,
     instance_deletion_protection,
     instance_encrypted,
@@ -60,6 +68,7 @@ from policies.mlops.s3 import (
     bucket_versioning,
 )
 from policies.mlops.secrets import config_no_plaintext, container_env_no_plaintext, helm_values_no_plaintext
+from policies.mlops.sns import subscription_encrypted_delivery, topic_customer_key
 from policies.mlops.tagging import resource_phoenix_expiry, resource_required_tags
 
 PACK_NAME = "mlops-platform"
@@ -81,6 +90,7 @@ RULES: tuple[Rule, ...] = (
     instance_deletion_protection.RULE,
     instance_tls_forced.RULE,
     instance_no_plain_password.RULE,
+    instance_alarms.RULE,
     # EC2 / VPC / ELB
     security_group_no_public_ingress.RULE,
     launch_template_imdsv2.RULE,
@@ -122,6 +132,14 @@ RULES: tuple[Rule, ...] = (
     namespace_customer_key.RULE,
     environment_private_webserver.RULE,
     no_iam_allowed_principals.RULE,
+    # Observability: alert channel, logs, alarms, budget
+    topic_customer_key.RULE,
+    subscription_encrypted_delivery.RULE,
+    log_group_retention.RULE,
+    log_group_customer_key.RULE,
+    alarm_notifies.RULE,
+    metric_filter_alarmed.RULE,
+    budget_alerts.RULE,
     # Tagging
     resource_required_tags.RULE,
     resource_phoenix_expiry.RULE,

@@ -35,10 +35,11 @@ def test_dev_estimate_matches_hand_calculation(
     p = lambda key: _p(snapshot, key)  # noqa: E731
     h = 730
     # dev: 1 EKS cluster; 2 x m7i.large nodes (unpriced) with 50 GB gp3 each; nat: single (1 NAT, 1 EIP);
-    # 7 interface endpoints sharing 50 GB; 2 x db.t4g.medium Single-AZ, 20 GB gp3, backups within the free
-    # 20 GB, each with an RDS-managed master secret; 7 KMS keys; 5 secrets; buckets 5 + 5 + 3 x 50 GB;
+    # 9 interface endpoints sharing 50 GB; 2 x db.t4g.medium Single-AZ, 20 GB gp3, backups within the free
+    # 20 GB, each with an RDS-managed master secret; 9 KMS keys; 5 secrets; buckets 5 + 5 + 3 x 50 GB;
     # 7 log groups at 90 days (3 months kept): 6 x 1 GB standard ingestion + flow logs 10 GB (vended,
-    # unpriced); deploy runner 300 build minutes.
+    # unpriced); 4 Container Insights log groups at 30 days (1 month kept), 1 GB each; deploy runner 300
+    # build minutes. CloudWatch alarms are not in the model.
     expected = (
         h * p("eks.clusterHour")
         + 2 * 50 * p("ebs.gp3.gbMonth")
@@ -47,16 +48,16 @@ def test_dev_estimate_matches_hand_calculation(
         + h * p("vpc.publicIpv4Hour")
         + 50 * p("vpce.gbProcessed")
         + 2 * (h * p("rds.instanceHour:postgres:db.t4g.medium") + 20 * p("rds.gp3.gbMonth"))
-        + 7 * p("kms.keyMonth")
+        + 9 * p("kms.keyMonth")
         + (5 + 2) * (p("secretsmanager.secretMonth") + 10_000 * p("secretsmanager.apiRequest"))
         + (5 + 5 + 3 * 50) * p("s3.standard.gbMonth")
-        + 6 * 1 * p("logs.ingestGb")
-        + (6 * 1 + 10) * 3 * p("logs.storageGbMonth")
+        + (6 + 4) * 1 * p("logs.ingestGb")
+        + ((6 * 1 + 10) * 3 + 4 * 1 * 1) * p("logs.storageGbMonth")
         + 300 * p("codebuild.buildMinute:BUILD_GENERAL1_MEDIUM")
     )
     assert report.monthly_total == pytest.approx(expected, abs=_tolerance(expected))
     unpriced = sorted(line.price_key for line in report.unpriced)
-    assert unpriced == ["ec2.instanceHour:m7i.large", "logs.vendedIngestGb"] + ["vpce.interfaceHour"] * 7
+    assert unpriced == ["ec2.instanceHour:m7i.large", "logs.vendedIngestGb"] + ["vpce.interfaceHour"] * 9
 
 
 def test_prod_estimate_matches_hand_calculation(
@@ -66,10 +67,11 @@ def test_prod_estimate_matches_hand_calculation(
     p = lambda key: _p(snapshot, key)  # noqa: E731
     h = 730
     # prod: 3 x m7i.xlarge (unpriced) + GPU pool at 0, 50 GB root volumes; nat: per-az (3 NAT, 3 EIP)
-    # sharing 500 GB; 7 interface endpoints x 3 AZ (unpriced hours) sharing 300 GB; 2 x db.r7g.large
+    # sharing 500 GB; 9 interface endpoints x 3 AZ (unpriced hours) sharing 300 GB; 2 x db.r7g.large
     # Multi-AZ (instance unpriced, storage doubled: 2 x 20 GB), backups 60 GB each of which 20 GB free;
-    # 8 KMS keys; 7 secrets; buckets 50 + 20 + 3 x 500 GB; log groups 5 GB each: control plane and flow
-    # logs keep 365 days, the rest 90; flow logs 60 GB vended (unpriced ingestion); 600 build minutes;
+    # 10 KMS keys; 7 secrets; buckets 50 + 20 + 3 x 500 GB; log groups 5 GB each: control plane and flow
+    # logs keep 365 days, the rest (4 of them Container Insights') 90; flow logs 60 GB vended (unpriced
+    # ingestion); 600 build minutes;
     # Redshift Serverless RPU-hours unpriced.
     expected = (
         h * p("eks.clusterHour")
@@ -79,11 +81,11 @@ def test_prod_estimate_matches_hand_calculation(
         + 3 * h * p("vpc.publicIpv4Hour")
         + 300 * p("vpce.gbProcessed")
         + 2 * (2 * 20 * p("rds.gp3.gbMonth") + (60 - 20) * p("rds.backup.gbMonth"))
-        + 8 * p("kms.keyMonth")
+        + 10 * p("kms.keyMonth")
         + (5 + 2) * (p("secretsmanager.secretMonth") + 10_000 * p("secretsmanager.apiRequest"))
         + (50 + 20 + 3 * 500) * p("s3.standard.gbMonth")
-        + 6 * 5 * p("logs.ingestGb")
-        + (5 * 365 / 30 + 60 * 365 / 30 + 5 * 5 * 90 / 30) * p("logs.storageGbMonth")
+        + (6 + 4) * 5 * p("logs.ingestGb")
+        + (5 * 365 / 30 + 60 * 365 / 30 + (5 + 4) * 5 * 90 / 30) * p("logs.storageGbMonth")
         + 600 * p("codebuild.buildMinute:BUILD_GENERAL1_MEDIUM")
     )
     assert report.monthly_total == pytest.approx(expected, abs=_tolerance(expected))

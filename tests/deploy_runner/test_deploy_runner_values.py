@@ -18,6 +18,7 @@ ACCOUNT = "123456789012"
 IAM_PREFIX = {
     "athena": "athena",
     "autoscaling": "autoscaling",
+    "budgets": "budgets",
     "cloudwatch": "logs",
     "codebuild": "codebuild",
     "ec2": "ec2",
@@ -31,6 +32,7 @@ IAM_PREFIX = {
     "redshiftserverless": "redshift-serverless",
     "s3": "s3",
     "secretsmanager": "secretsmanager",
+    "sns": "sns",
     "vpc": "ec2",
 }
 

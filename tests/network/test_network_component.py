@@ -55,14 +55,14 @@ def counts(graph: Graph) -> Counter[str]:
     ("az_count", "nat", "public_lb", "expected"),
     [
         # (private, database, public, igw, nat, eip, total registrations incl. the component)
-        # total = 20 + 5 per AZ (+1: the ec2 endpoint with nat none); public tier + 3 + 2 per AZ; NAT mode + 2 per gateway + 1 route per AZ
-        (2, "none", False, (2, 2, 0, 0, 0, 0, 31)),
-        (2, "none", True, (2, 2, 2, 1, 0, 0, 38)),
-        (2, "single", False, (2, 2, 2, 1, 1, 1, 41)),
-        (2, "per-az", False, (2, 2, 2, 1, 2, 2, 43)),
-        (3, "none", False, (3, 3, 0, 0, 0, 0, 36)),
-        (3, "single", False, (3, 3, 3, 1, 1, 1, 49)),
-        (3, "per-az", False, (3, 3, 3, 1, 3, 3, 53)),
+        # total = 22 + 5 per AZ (+1: the ec2 endpoint with nat none); public tier + 3 + 2 per AZ; NAT mode + 2 per gateway + 1 route per AZ
+        (2, "none", False, (2, 2, 0, 0, 0, 0, 33)),
+        (2, "none", True, (2, 2, 2, 1, 0, 0, 40)),
+        (2, "single", False, (2, 2, 2, 1, 1, 1, 43)),
+        (2, "per-az", False, (2, 2, 2, 1, 2, 2, 45)),
+        (3, "none", False, (3, 3, 0, 0, 0, 0, 38)),
+        (3, "single", False, (3, 3, 3, 1, 1, 1, 51)),
+        (3, "per-az", False, (3, 3, 3, 1, 3, 3, 55)),
     ],
 )
 def test_tiers_and_nat_per_configuration(az_count: int, nat: str, public_lb: bool, expected: tuple[int, ...]) -> None:
@@ -147,7 +147,7 @@ def test_endpoints_private_dns_in_private_subnets_behind_https_only_sg() -> None
         for r in graph.by_type(ENDPOINT)
         if r.inputs["vpcEndpointType"] == "Interface"
     }
-    assert set(endpoints) == {"s3", "ecr.api", "ecr.dkr", "sts", "logs", "secretsmanager", "kms"}
+    assert set(endpoints) == {"s3", "ecr.api", "ecr.dkr", "sts", "logs", "secretsmanager", "kms", "monitoring", "sns"}
     # S3 over the interface endpoint for every caller in the VPC: pod traffic stays in the VPC CIDR.
     s3_interface = endpoints.pop("s3")
     assert s3_interface.inputs["dnsOptions"] == {"privateDnsOnlyForInboundResolverEndpoint": False}

@@ -121,7 +121,7 @@ def test_without_a_ca_bundle_pgbouncer_requires_tls_only(no_bundle: tuple[Graph,
     params = graph.by_type("aws:rds/parameterGroup:ParameterGroup")[0].inputs["parameters"]
     assert {"name": "rds.force_ssl", "value": "1", "applyMethod": "immediate"} in params
     assert [f"{r.name}: {f}" for r in graph.resources for f in plain_secrets(r.inputs)] == []
-    owned_elsewhere = {"k8s-namespace-default-deny", "eks-addon-network-policy-enforced"}
+    owned_elsewhere = {"k8s-namespace-default-deny", "eks-addon-network-policy-enforced", "rds-instance-alarms"}
     assert [v.policy for v in evaluate(graph).violations if v.policy not in owned_elsewhere] == []
 
 
@@ -272,7 +272,7 @@ def test_policy_pack_finds_nothing_of_ours(
 ) -> None:
     # Owned elsewhere: the zero-trust graph renders the airflow namespace's default-deny policies, the
     # cluster enables network-policy enforcement in the VPC CNI.
-    owned_elsewhere = {"k8s-namespace-default-deny", "eks-addon-network-policy-enforced"}
+    owned_elsewhere = {"k8s-namespace-default-deny", "eks-addon-network-policy-enforced", "rds-instance-alarms"}
     for graph, _ in (dev, prod_git):
         violations = evaluate(graph).violations
         assert [v.policy for v in violations if v.policy not in owned_elsewhere] == []

@@ -289,6 +289,29 @@ class FleetBuilder:
         self._rds(name, subnets, tags)
         self.bucket(f"{name}-lake", tags, versions=3)
         self.simple_kinds(name, tags)
+        self._alerting(name, tags)
+
+    def _alerting(self, name: str, tags: Mapping[str, str]) -> None:
+        """The alert topic (with an e-mail subscription) and an alarm on it. Budgets are covered by
+        test_phoenix_observability.py: moto keeps no Budgets tags, so a tagged budget cannot be built here."""
+        sns, cloudwatch, f = self.client("sns"), self.client("cloudwatch"), self.fleet
+        topic = sns.create_topic(Name=f"mlops-{name}-alerts", Tags=kv(tags))["TopicArn"]
+        sns.subscribe(TopicArn=topic, Protocol="email", Endpoint="oncall@example.com")
+        f.add("sns:topic", topic, _exists(lambda: sns.get_topic_attributes(TopicArn=topic)))
+        alarm = f"mlops-{name}-cluster-crash-loops"
+        cloudwatch.put_metric_alarm(
+            AlarmName=alarm,
+            Namespace="ContainerInsights",
+            MetricName="pod_container_status_waiting_reason_crash_loop_back_off",
+            Statistic="Maximum",
+            Period=300,
+            EvaluationPeriods=3,
+            Threshold=1,
+            ComparisonOperator="GreaterThanOrEqualToThreshold",
+            AlarmActions=[topic],
+            Tags=kv(tags),
+        )
+        f.add("cloudwatch:alarm", alarm, lambda: bool(cloudwatch.describe_alarms(AlarmNames=[alarm])["MetricAlarms"]))
 
     def _load_balancer(self, name: str, vpc: str, subnets: list[str], sg: str, tags: Mapping[str, str]) -> None:
         elb, f = self.client("elbv2"), self.fleet

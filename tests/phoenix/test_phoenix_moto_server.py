@@ -43,7 +43,7 @@ def test_sweep_through_endpoint_url(moto_server_url: str, aws_env: None, project
         builder.bucket(f"decoy-{label}", tags, label=label)
         builder.simple_kinds(f"decoy{label.replace('-', '')}", tags, label=label)
     fleet = builder.fleet
-    assert {kind for kind, _ in fleet.expired} == set(KINDS)
+    assert {kind for kind, _ in fleet.expired} == set(KINDS) - {"budgets:budget"}  # moto keeps no Budgets tags
 
     code, dry = reap(project_dir, moto_server_url)
     assert code == 0 and dry["account"] == "123456789012"

@@ -368,8 +368,8 @@ def test_ca_bundle_is_optional() -> None:
 
 
 # Rules whose remedy lives in another component: the zero-trust graph renders the namespace's default-deny
-# policies, the cluster enables the VPC CNI's network-policy enforcement.
-OWNED_ELSEWHERE = {"k8s-namespace-default-deny", "eks-addon-network-policy-enforced"}
+# policies, the cluster enables the VPC CNI's network-policy enforcement, observability alarms the database.
+OWNED_ELSEWHERE = {"k8s-namespace-default-deny", "eks-addon-network-policy-enforced", "rds-instance-alarms"}
 
 
 def test_policy_pack_finds_nothing_of_ours(

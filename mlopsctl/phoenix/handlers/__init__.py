@@ -4,14 +4,16 @@ The order is the dependency order of the platform's resources: what uses somethi
 before what it uses. Node groups before clusters; instances, CodeBuild projects (the deploy runner, whose
 builds hold network interfaces), load balancers, databases and NAT gateways before the network pieces they
 sit in; network pieces inside-out (ENIs and addresses, security groups, gateways, route tables, subnets)
-before their VPC; data and logs before the KMS keys that encrypt them; IAM (global) after every regional
-user of its roles.
+before their VPC; alarms, the alert topic and budgets, data and logs before the KMS keys that encrypt them;
+IAM (global) after every regional user of its roles.
 """
 
 from __future__ import annotations
 
 from mlopsctl.phoenix.handlers import (
     athena,
+    budgets,
+    cloudwatch,
     codebuild,
     ec2,
     eks,
@@ -23,6 +25,7 @@ from mlopsctl.phoenix.handlers import (
     rds,
     s3,
     secretsmanager,
+    sns,
 )
 from mlopsctl.phoenix.handlers.base import Found, Handler
 
@@ -49,6 +52,9 @@ HANDLERS: tuple[Handler, ...] = (
     s3.BUCKETS,
     glue.GLUE_DATABASES,
     athena.ATHENA_WORKGROUPS,
+    cloudwatch.ALARMS,
+    sns.TOPICS,
+    budgets.BUDGETS,
     logs.LOG_GROUPS,
     secretsmanager.SECRETS,
     iam.INSTANCE_PROFILES,

@@ -1,13 +1,13 @@
-"""IRSA permission for pipeline alerts: publish to one SNS topic, use its key only through SNS.
+"""Who may publish to the alert topic: the IAM statements for publishers (Airflow's workers and DAG processor).
 
-The platform wires these statements into the IRSA role of the Airflow workers (the task process runs
-``on_failure_callback``) and of the DAG processor (it runs the callback when a task dies outside its own
-process: pod killed, heartbeat timeout) in ``components/orchestration``, next to the log, DAG and lake-zone
-statements of ``component_policies``. Kept here, pure and tested, until the lead moves it there.
+Moved here from ``examples/pipeline_alerts/iam.py`` so the platform that creates the topic also owns the
+permission to use it (the example bundle keeps only what runs inside Airflow). Pure functions.
 
-Scope: ``sns:Publish`` on the one topic ARN; with a customer managed key on the topic,
-``kms:GenerateDataKey*`` and ``kms:Decrypt`` on that key only when the request comes through SNS in the
-topic's region (``kms:ViaService``). No ``sns:*``, no ``*`` resource, nothing to subscribe, read or delete.
+Scope: ``sns:Publish`` on the one topic ARN; with the topic's customer managed key, ``kms:GenerateDataKey*``
+and ``kms:Decrypt`` on that key only when the request comes through SNS in the topic's region
+(``kms:ViaService``). SNS encrypts each message with a data key generated as the publisher
+(https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html). No ``sns:*``, no ``*`` resource, nothing
+to subscribe, read or delete.
 """
 
 from __future__ import annotations
@@ -22,8 +22,14 @@ PUBLISH_ACTIONS = ("sns:Publish",)
 KEY_ACTIONS = ("kms:GenerateDataKey*", "kms:Decrypt")
 """What a publisher needs on an SSE-KMS topic's key (SNS encrypts with a data key)."""
 
+# Commercial and GovCloud only: the kms:ViaService name of SNS is not verified for aws-cn.
 _TOPIC = re.compile(r"^arn:(aws|aws-us-gov):sns:([a-z]{2}(?:-[a-z]+)+-\d):(\d{12}):([A-Za-z0-9_-]{1,256})$")
 _KEY = re.compile(r"^arn:(aws|aws-us-gov):kms:([a-z]{2}(?:-[a-z]+)+-\d):(\d{12}):key/[A-Za-z0-9-]+$")
+
+
+def topic_arn(*, partition: str, region: str, account: str, name: str) -> str:
+    """The ARN SNS gives a standard topic (``arn:<partition>:sns:<region>:<account>:<name>``)."""
+    return f"arn:{partition}:sns:{region}:{account}:{name}"
 
 
 def alert_publisher_statements(
@@ -32,9 +38,8 @@ def alert_publisher_statements(
     """Statements letting a role publish to ``topic_arn`` (and use ``topic_key_arn`` through SNS).
 
     ``topic_key_arn`` is the topic's customer managed key (``kmsMasterKeyId`` of the topic), as a key ARN,
-    not an alias; None for a topic without SSE or with the AWS managed ``alias/aws/sns`` (its key policy
-    already lets the account's principals use it through SNS). The key must be in the topic's region.
-    Commercial and GovCloud partitions only: the ``kms:ViaService`` name is not verified for ``aws-cn``.
+    not an alias; None for a topic without SSE or with the AWS managed ``alias/aws/sns``. The key must be in
+    the topic's partition and region. Raises ``ValueError`` for malformed or mismatched ARNs.
     """
     topic = _TOPIC.match(topic_arn)
     if not topic:
@@ -66,3 +71,17 @@ def alert_publisher_policy(topic_arn: str, topic_key_arn: str | None) -> str:
     """The statements as a policy document (JSON text, keys sorted like ``components.iam.document``)."""
     document = {"Version": "2012-10-17", "Statement": alert_publisher_statements(topic_arn, topic_key_arn)}
     return json.dumps(document, sort_keys=True)
+
+
+ALERT_TOPIC_ENV = "MLOPS_ALERT_TOPIC_ARN"
+"""Environment variable the pipeline-alerts callback reads the topic from (examples/pipeline_alerts/alerts.py)."""
+ENVIRONMENT_ENV = "MLOPS_ENVIRONMENT"
+"""Environment variable naming the environment in alert subjects and attributes."""
+
+
+def alert_env(topic_arn: str, environment: str) -> list[dict[str, str]]:
+    """Chart ``env`` entries that point Airflow's pods at the alert topic (the chart copies ``env`` into the
+    KubernetesExecutor's pod template, so task pods get them too)."""
+    if not topic_arn.startswith("arn:") or ":sns:" not in topic_arn:
+        raise ValueError(f"{topic_arn!r} is not an SNS topic ARN")
+    return [{"name": ALERT_TOPIC_ENV, "value": topic_arn}, {"name": ENVIRONMENT_ENV, "value": environment}]
