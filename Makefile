@@ -65,7 +65,7 @@ lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
-	$(BIN)/basedpyright
+	$(BIN)/basedpyright --project pyproject.toml
 
 bench: setup
 	$(BIN)/python bench/bench_plan.py
