@@ -7,6 +7,7 @@ Register with `app.command("diff")(diff_command)`. Exit codes: 0 ok, 1 new manda
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -14,6 +15,7 @@ from mlopsctl.diff import gitbase
 from mlopsctl.diff.compute import diff_plans
 from mlopsctl.diff.load import diff_files
 from mlopsctl.diff.model import Diff, DiffError
+from mlopsctl.diff.plan_doc import parse_plan, read_json
 from mlopsctl.diff.render_json import render_json
 from mlopsctl.diff.render_markdown import render_markdown
 from mlopsctl.diff.render_text import render_text
@@ -21,13 +23,18 @@ from mlopsctl.diff.render_text import render_text
 FORMATS = {"markdown": render_markdown, "json": render_json, "text": render_text}
 
 
-def _build(base: Path | None, head: Path | None, git_base: str | None, stack: str | None, project_dir: Path) -> Diff:
+def _build(
+    base: Path | None, head: Path | None, git_base: str | None, stack: str | None, project_dir: Path
+) -> tuple[Diff, tuple[Any, Any] | None]:
+    """The diff, and the two plan documents when both sides are plans (for the cost delta)."""
     if git_base is not None:
         if base is not None or head is not None:
             raise DiffError("give either BASE and HEAD files or --git-base, not both")
         if not stack:
             raise DiffError("--git-base needs --stack NAME")
-        return diff_plans(*gitbase.plans_from_git(project_dir, git_base, stack, gitbase.PLAN_BUILDER))
+        documents = gitbase.documents_from_git(project_dir, git_base, stack, gitbase.PLAN_BUILDER)
+        base_plan = parse_plan(documents[0], f"{git_base}:{stack}")
+        return diff_plans(base_plan, parse_plan(documents[1], f"working tree:{stack}")), documents
     if base is None:
         raise DiffError(
             "give BASE and HEAD plan files, one `pulumi preview --json` file, or --git-base REF --stack NAME"
@@ -35,7 +42,19 @@ def _build(base: Path | None, head: Path | None, git_base: str | None, stack: st
     diff = diff_files(base, head)
     if stack and diff.stack != stack:
         raise DiffError(f"--stack {stack!r}, but the input is stack {diff.stack!r}")
-    return diff
+    return diff, ((read_json(base), read_json(head)) if head is not None else None)
+
+
+def _cost_block(documents: tuple[Any, Any] | None, project_dir: Path) -> str:
+    """The monthly cost delta for the PR comment, or "" when it cannot be priced (no snapshot for the region)."""
+    if documents is None or not all(isinstance(d, dict) and "resources" in d for d in documents):
+        return ""
+    from mlopsctl.cost import CostError, PriceError, UsageError, delta_for_plans
+
+    try:
+        return "\n" + delta_for_plans(documents[0], documents[1], project_dir).to_markdown()
+    except (CostError, PriceError, UsageError) as exc:
+        return f"\n_Cost delta not estimated: {exc}_\n"
 
 
 # typer reads parameters from these defaults; module-level objects keep them out of the signature's calls.
@@ -65,8 +84,10 @@ def diff_command(
         renderer = FORMATS.get(format)
         if renderer is None:
             raise DiffError(f"--format {format!r}: expected one of {', '.join(FORMATS)}")
-        diff = _build(base, head, git_base, stack, project_dir)
+        diff, documents = _build(base, head, git_base, stack, project_dir)
         output = renderer(diff)
+        if format == "markdown":
+            output += _cost_block(documents, project_dir)
         if out is None:
             typer.echo(output, nl=False)
         else:

@@ -15,11 +15,12 @@ import sys
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 from contracts.exit_codes import EXIT_FINDINGS, EXIT_OK
 from contracts.plan import PLAN_SCHEMA
 from mlopsctl.diff.model import DiffError
-from mlopsctl.diff.plan_doc import Plan, load_plan
+from mlopsctl.diff.plan_doc import Plan, parse_plan, read_json
 
 PlanBuilder = Callable[[Path, str, Path], None]
 """Writes the plan of (project_dir, stack) to the given JSON file; raises `DiffError` on failure."""
@@ -100,6 +101,14 @@ def worktree(repo: Path, commit: str) -> Iterator[Path]:
 
 def plans_from_git(project_dir: Path, ref: str, stack: str, builder: PlanBuilder | None = None) -> tuple[Plan, Plan]:
     """(BASE, HEAD) plans: REF's version of `project_dir` and the working tree's, for `stack`."""
+    base, head = documents_from_git(project_dir, ref, stack, builder)
+    return parse_plan(base, f"{ref}:{stack}"), parse_plan(head, f"working tree:{stack}")
+
+
+def documents_from_git(
+    project_dir: Path, ref: str, stack: str, builder: PlanBuilder | None = None
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(BASE, HEAD) plan documents as `mlopsctl plan --format json` wrote them (for the cost delta too)."""
     build = builder or PLAN_BUILDER
     project_dir = project_dir.resolve()
     if not project_dir.is_dir():
@@ -119,4 +128,4 @@ def plans_from_git(project_dir: Path, ref: str, stack: str, builder: PlanBuilder
             else:
                 build(base_dir, stack, base_file)
         build(project_dir, stack, head_file)
-        return load_plan(base_file), load_plan(head_file)
+        return read_json(base_file), read_json(head_file)
