@@ -27,6 +27,7 @@ from components.network.config import NetworkConfig
 from components.observability.agents import DCGM_INSTANCE_TYPES
 from components.observability.config import BudgetConfig, ObservabilityConfig
 from components.orchestration.config import OrchestratorConfig
+from components.registry.config import RegistryConfig
 from components.tracking.config import TrackingConfig
 from contracts import tags as tag_keys
 from contracts.duration import parse_ttl, parse_utc
@@ -117,6 +118,7 @@ class PlatformConfig(Section):
     observability: ObservabilityConfig = Field(default_factory=ObservabilityConfig)
     budget: BudgetConfig | None = None
     """`mlops:budget`: the AWS Budget and the cost model's budget; absent: no budget."""
+    registry: RegistryConfig = Field(default_factory=RegistryConfig)
     phoenix: PhoenixConfig = Field(default_factory=PhoenixConfig)
     policy: PolicyConfig = Field(default_factory=PolicyConfig)
 
@@ -172,11 +174,7 @@ class PlatformConfig(Section):
             raise ValueError("tracking.enabled needs 'mlflow' in cluster.namespaces")
         if self.orchestrator.mode == "mwaa" and self.network.nat == "none":
             raise ValueError("orchestrator.mode mwaa needs network.nat single or per-az (MWAA workers need egress)")
-        if self.deploy.runner is not None and self.network.nat == "none":
-            raise ValueError(
-                "deploy.runner needs network.nat single or per-az: the runner reaches GitHub, the Pulumi backend "
-                "and the chart repositories through NAT"
-            )
+        # deploy.runner with nat none: the runner gets its own subnets and NAT gateway (Network.runner_egress).
         if self.effective_tier == "production" and self.phoenix.enabled:
             raise ValueError("a production-tier stack cannot enable phoenix: its resources would become reapable")
         if self.tier == "ephemeral" and not self.phoenix.enabled:
@@ -222,6 +220,11 @@ class PlatformConfig(Section):
                 )
         if self.phoenix.enabled and self.lake.protect:
             raise ValueError("phoenix.enabled and lake.protect cannot both be true: phoenix stacks must be destroyable")
+        if self.phoenix.enabled and self.registry.account_settings:
+            raise ValueError(
+                "phoenix.enabled needs registry.accountSettings: false: the pull-through cache rules, templates and "
+                "scanning configuration are one per account and region, owned by the long-lived stack there"
+            )
         return self
 
     @property

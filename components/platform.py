@@ -30,6 +30,8 @@ from components.observability.component import Observability
 from components.observability.wiring import AIRFLOW_PUBLISHERS, grant_alert_publish, observability_args
 from components.orchestration import airflow_values as airflow_values
 from components.orchestration.component import Orchestrator, OrchestratorArgs
+from components.registry.component import ImageRegistry, ImageRegistryArgs
+from components.registry.images import RegistryBase
 from components.tracking.component import TrackingServer, TrackingServerArgs
 from components.zerotrust.component import ZeroTrust, ZeroTrustArgs
 from contracts.flows import AwsDestination, Flow, FlowGraph
@@ -52,6 +54,7 @@ class AppPlacement(TypedDict):
     artifact_bucket_name: pulumi.Input[str] | None
     artifact_bucket_arn: pulumi.Input[str] | None
     artifact_kms_key_arn: pulumi.Input[str] | None
+    registry: pulumi.Output[RegistryBase] | None
 
 
 def stack_config_values() -> dict[str, Any]:
@@ -88,11 +91,30 @@ class MlopsPlatform(pulumi.ComponentResource):
         self.network = Network(
             "network",
             NetworkArgs(
-                config=config.network, environment=config.environment, account_id=account_id, region=config.region
+                config=config.network,
+                environment=config.environment,
+                account_id=account_id,
+                region=config.region,
+                # nat none: the deploy runner keeps one NAT in its own subnets (docs/adr/0003-registry-and-air-gap.md).
+                runner_egress=config.deploy.runner is not None,
             ),
             opts=aws_opts,
         )
         network = self.network
+
+        # Every image comes through the stack's ECR: the registry exists before anything that pulls.
+        self.registry = ImageRegistry(
+            "registry",
+            ImageRegistryArgs(
+                config=config.registry,
+                environment=config.environment,
+                region=config.region,
+                account_id=account_id,
+                tags=config.required_tags,
+                force_delete=config.lake.force_destroy,
+            ),
+            opts=aws_opts,
+        )
 
         # The deployer principal is the in-VPC runner's role, not whoever runs `pulumi`: one stable access entry
         # (docs/adr/0001-deploying-a-private-cluster.md). Without a runner nobody gets one by default.
@@ -107,9 +129,10 @@ class MlopsPlatform(pulumi.ComponentResource):
                     account_id=account_id,
                     vpc_id=network.vpc_id,
                     vpc_cidr=network.vpc_cidr,
-                    subnet_ids=network.private_subnet_ids,
+                    subnet_ids=network.runner_subnet_ids,
                     endpoints_security_group_id=network.endpoints_security_group_id,
-                    internet_egress=config.network.nat != "none",
+                    # nat none: the runner tier's own NAT gateway (Network.runner_subnet_ids).
+                    internet_egress=config.network.nat != "none" or bool(network.runner_subnet_cidrs),
                 ),
                 opts=aws_opts,
             )
@@ -131,10 +154,20 @@ class MlopsPlatform(pulumi.ComponentResource):
                 namespaces=config.cluster.namespaces,
                 endpoints=network.endpoints,
                 deployer_principal=runner.role_arn if runner is not None else None,
+                registry=self.registry.base,
+                image_pull_ready=self.registry.pull_ready,
             ),
             opts=aws_opts,
         )
         cluster = self.cluster
+        # Team repositories: only the nodes pull, only CI pushes.
+        self.registry.allow_pull("registry", [cluster.node_role_arn])
+        self._exports.update(registryRepositoryUrls=self.registry.repository_urls)
+        if self.registry.login_secret_arns:
+            # The operator puts each upstream's login in here (docs/adr/0003-registry-and-air-gap.md).
+            self._exports["registryLoginSecretArns"] = self.registry.login_secret_arns
+        if self.registry.ci_role_arn is not None:
+            self._exports["registryCiRoleArn"] = self.registry.ci_role_arn
         self.flows.add(cluster.flows)
         if runner is not None:
             # The private API endpoint's ENIs (in the private subnets) carry the cluster security group, which must
@@ -253,6 +286,7 @@ class MlopsPlatform(pulumi.ComponentResource):
             artifact_bucket_name=lake.bucket_names[ARTIFACTS_ZONE] if lake is not None else None,
             artifact_bucket_arn=lake.bucket_arns[ARTIFACTS_ZONE] if lake is not None else None,
             artifact_kms_key_arn=lake.key_arn if lake is not None else None,
+            registry=self.registry.base,
         )
         needs_cluster_apps = config.tracking.enabled or (
             config.orchestrator.enabled and config.orchestrator.mode == "helm"
@@ -264,6 +298,7 @@ class MlopsPlatform(pulumi.ComponentResource):
                     k8s_provider=cluster.k8s_provider,
                     vpc_cidr=network.vpc_cidr,
                     depends_on=list(cluster.namespaces.values()),
+                    registry=self.registry.base,
                 ),
                 opts=aws_opts,
             )

@@ -9,6 +9,7 @@ Kubernetes provider); the values come from ``components.cluster.charts``, ``auto
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
@@ -18,6 +19,7 @@ from components.cluster import autoscaling, charts, control_plane, kube, nodes
 from components.cluster.config import ClusterConfig
 from components.cluster.identity import OidcIssuer, service_account_role
 from components.iam import document
+from components.registry.images import RegistryBase
 
 
 def before_nodes(
@@ -119,8 +121,10 @@ def serving(
     namespaces: Mapping[str, k8s.core.v1.Namespace],
     k8s_opts: Callable[..., pulumi.ResourceOptions],
     needs: Sequence[pulumi.Resource],
+    *,
+    registry: pulumi.Output[RegistryBase] | None = None,
 ) -> None:
-    """cert-manager, KServe CRDs and the KServe controller, as pinned Helm releases."""
+    """cert-manager, KServe CRDs and the KServe controller, as pinned Helm releases (images through ``registry``)."""
     cert_ns = namespaces[kube.CERT_MANAGER_NAMESPACE]
     kserve_ns = namespaces[kube.KSERVE_NAMESPACE]
     cert_manager = k8s.helm.v3.Release(
@@ -130,7 +134,9 @@ def serving(
         version=config.kserve.cert_manager_version,
         repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=charts.CERT_MANAGER_REPO),
         namespace=cert_ns.metadata.name,
-        values=charts.cert_manager_values(),
+        values=_values(
+            registry, lambda r: charts.cert_manager_values(registry=r, version=config.kserve.cert_manager_version)
+        ),
         atomic=True,
         timeout=600,
         opts=k8s_opts(depends_on=list(needs)),
@@ -150,7 +156,10 @@ def serving(
         chart=charts.KSERVE_CHART,
         version=config.kserve.version,
         namespace=kserve_ns.metadata.name,
-        values=charts.kserve_values(storage_region=region),
+        values=_values(
+            registry,
+            lambda r: charts.kserve_values(storage_region=region, registry=r, version=config.kserve.version),
+        ),
         atomic=True,
         timeout=600,
         # KServe's webhook certificate is a cert-manager Certificate: cert-manager must be up first.
@@ -159,7 +168,11 @@ def serving(
 
 
 def device_plugin(
-    name: str, k8s_opts: Callable[..., pulumi.ResourceOptions], needs: Sequence[pulumi.Resource]
+    name: str,
+    k8s_opts: Callable[..., pulumi.ResourceOptions],
+    needs: Sequence[pulumi.Resource],
+    *,
+    registry: pulumi.Output[RegistryBase] | None = None,
 ) -> k8s.helm.v3.Release:
     """NVIDIA's device plugin on the GPU pool: without it no node advertises ``nvidia.com/gpu``.
 
@@ -173,7 +186,7 @@ def device_plugin(
         version=charts.NVIDIA_DEVICE_PLUGIN_VERSION,
         repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=charts.NVIDIA_DEVICE_PLUGIN_REPO),
         namespace=charts.CLUSTER_AUTOSCALER_NAMESPACE,
-        values=charts.device_plugin_values(),
+        values=_values(registry, lambda r: charts.device_plugin_values(registry=r)),
         atomic=True,
         timeout=600,
         opts=k8s_opts(depends_on=list(needs)),
@@ -191,6 +204,7 @@ def autoscaler(
     account: pulumi.Output[str],
     k8s_opts: Callable[..., pulumi.ResourceOptions],
     needs: Sequence[pulumi.Resource],
+    registry: pulumi.Output[RegistryBase] | None = None,
 ) -> k8s.helm.v3.Release:
     """The Cluster Autoscaler (chart pinned to the cluster's minor) with its least-privilege IRSA role."""
     chart_version, image_tag = charts.cluster_autoscaler_release(kubernetes_version)
@@ -211,9 +225,9 @@ def autoscaler(
         version=chart_version,
         repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=charts.CLUSTER_AUTOSCALER_REPO),
         namespace=charts.CLUSTER_AUTOSCALER_NAMESPACE,
-        values=pulumi.Output.all(cluster_name, role.arn).apply(
+        values=pulumi.Output.all(cluster_name, role.arn, registry).apply(
             lambda a: charts.cluster_autoscaler_values(
-                cluster_name=a[0], region=region, role_arn=a[1], image_tag=image_tag
+                cluster_name=a[0], region=region, role_arn=a[1], image_tag=image_tag, registry=a[2]
             )
         ),
         atomic=True,
@@ -235,3 +249,12 @@ def tag_node_template(parent: pulumi.Resource, name: str, spec: nodes.NodePoolSp
             # Explicit: the ASG exists only once the node group does (its name is an output of it).
             opts=pulumi.ResourceOptions(parent=parent, depends_on=[group]),
         )
+
+
+def _values(
+    registry: pulumi.Output[RegistryBase] | None, build: Callable[[RegistryBase | None], dict[str, Any]]
+) -> pulumi.Input[dict[str, Any]]:
+    """A chart's values, built with the stack's registry once its account is known (plain without a registry)."""
+    if registry is None:
+        return build(None)
+    return registry.apply(build)

@@ -12,6 +12,7 @@ from typing import Any
 
 from components.cluster.kube import CERT_MANAGER_NAMESPACE
 from components.cluster.nodes import GPU_TAINT, POOL_LABEL, TAINT_EFFECTS
+from components.registry.images import RegistryBase, image_values, pull_through, repository
 
 CERT_MANAGER_REPO = "https://charts.jetstack.io"
 """cert-manager's official Helm repository (https://cert-manager.io/docs/installation/helm/)."""
@@ -49,14 +50,32 @@ def _hardened(resources: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def cert_manager_values() -> dict[str, Any]:
+CERT_MANAGER_IMAGES = {
+    "image": "cert-manager-controller",
+    "webhook.image": "cert-manager-webhook",
+    "cainjector.image": "cert-manager-cainjector",
+    "startupapicheck.image": "cert-manager-startupapicheck",
+    "acmesolver.image": "cert-manager-acmesolver",
+}
+"""Values path -> image name of every cert-manager image (``quay.io/jetstack/<name>``, tagged with the chart
+version). The ACME solver runs only for HTTP-01 challenges, but the controller passes its image to the pods it
+creates, so it is redirected too (deploy/charts/cert-manager/values.yaml at v1.21.1)."""
+CERT_MANAGER_IMAGE_REGISTRY = "quay.io/jetstack"
+
+
+def cert_manager_values(*, registry: RegistryBase | None = None, version: str | None = None) -> dict[str, Any]:
     """Values of the cert-manager chart: CRDs in the release (kept on uninstall), non-root, bounded resources.
 
     Keys as in the chart's values.yaml (v1.15+: ``crds.enabled``/``crds.keep``). Leader election moves
     from kube-system (chart default) into cert-manager's own namespace so its RBAC stays there.
+
+    With ``registry`` every image (:data:`CERT_MANAGER_IMAGES`) is pulled through the stack's ECR: an explicit
+    ``<component>.image.repository`` (the full-repository override every v1 chart honours, unlike the newer
+    ``imageRegistry``/``imageNamespace``) and ``tag`` = ``version``, the chart version (cert-manager tags its
+    images with it).
     """
     small = _resources("20m", "64Mi", "200m", "256Mi")
-    return {
+    values: dict[str, Any] = {
         "crds": {"enabled": True, "keep": True},
         "global": {"leaderElection": {"namespace": CERT_MANAGER_NAMESPACE}},
         **_hardened(_resources("50m", "128Mi", "500m", "512Mi")),
@@ -64,9 +83,65 @@ def cert_manager_values() -> dict[str, Any]:
         "cainjector": _hardened(_resources("20m", "128Mi", "200m", "512Mi")),
         "startupapicheck": _hardened(small),
     }
+    if registry is not None:
+        if not version:
+            raise ValueError("cert_manager_values: redirecting images needs the chart version (their tag)")
+        for path, image in CERT_MANAGER_IMAGES.items():
+            target = values
+            for key in path.split(".")[:-1]:
+                target = target.setdefault(key, {})
+            target["image"] = image_values(f"{CERT_MANAGER_IMAGE_REGISTRY}/{image}", version, registry)
+    return values
 
 
-def kserve_values(*, storage_region: str) -> dict[str, Any]:
+KSERVE_IMAGES: dict[str, tuple[str, str | None]] = {
+    "controller": ("docker.io/kserve/kserve-controller", None),
+    "storage": ("docker.io/kserve/storage-initializer", None),
+    "agent": ("docker.io/kserve/agent", None),
+    "router": ("docker.io/kserve/router", None),
+    "servingruntime.sklearnserver": ("docker.io/kserve/sklearnserver", None),
+    "servingruntime.xgbserver": ("docker.io/kserve/xgbserver", None),
+    "servingruntime.lgbserver": ("docker.io/kserve/lgbserver", None),
+    "servingruntime.pmmlserver": ("docker.io/kserve/pmmlserver", None),
+    "servingruntime.paddleserver": ("docker.io/kserve/paddleserver", None),
+    "servingruntime.huggingfaceserver": ("docker.io/kserve/huggingfaceserver", None),
+    "servingruntime.tensorflow": ("docker.io/tensorflow/serving", "2.6.2"),
+    "servingruntime.mlserver": ("docker.io/seldonio/mlserver", "1.5.0"),
+    "servingruntime.torchserve": ("docker.io/pytorch/torchserve-kfs", "0.9.0"),
+    "servingruntime.tritonserver": ("nvcr.io/nvidia/tritonserver", "23.05-py3"),
+}
+"""``kserve.<path>`` -> (image, tag; None = the chart version) of every ``{image, tag}`` block of the KServe chart
+(charts/kserve-resources/values.yaml at v0.15.2; third-party runtime tags are that version's defaults). The
+templates render ``"{{ image }}:{{ tag }}"`` (clusterservingruntimes.yaml, configmap.yaml, deployment.yaml), so
+both are set. Triton comes from nvcr.io, which ECR cannot cache: its mirror repository is filled by CI."""
+KSERVE_RBAC_PROXY = "quay.io/brancz/kube-rbac-proxy:v0.18.0"
+"""``kserve.controller.rbacProxyImage`` (one full reference) at v0.15.2."""
+KSERVE_EXPLAINER = "docker.io/kserve/art-explainer"
+"""``kserve.servingruntime.art.image`` (its tag is ``art.defaultVersion``, the chart version)."""
+
+
+def kserve_images(*, version: str, registry: RegistryBase | None) -> dict[str, Any]:
+    """The image values of the KServe chart (merged under ``kserve``), pulled through the stack's ECR.
+
+    The LocalModel feature (its controller, node agent and ``localModel.defaultJobImage``) stays disabled and is
+    not redirected; its job image could not be: templates/configmap.yaml (v0.15.2) hardcodes
+    ``kserve/storage-initializer:latest``. Enabling it makes the ``air-gap`` deploy check list those images.
+    """
+    images: dict[str, Any] = {}
+    for path, (image, tag) in KSERVE_IMAGES.items():
+        target = images
+        for key in path.split("."):
+            target = target.setdefault(key, {})
+        block = image_values(image, tag or version, registry)
+        target.update({"image": block["repository"], "tag": block["tag"]})
+    images.setdefault("controller", {})["rbacProxyImage"] = pull_through(KSERVE_RBAC_PROXY, registry)
+    images["servingruntime"]["art"] = {"image": repository(KSERVE_EXPLAINER, registry), "defaultVersion": version}
+    return images
+
+
+def kserve_values(
+    *, storage_region: str, registry: RegistryBase | None = None, version: str | None = None
+) -> dict[str, Any]:
     """Values of the KServe chart: RawDeployment mode, hardened controller, no ingress objects.
 
     - ``kserve.controller.deploymentMode: RawDeployment`` (chart values.yaml; the default is Serverless,
@@ -75,11 +150,14 @@ def kserve_values(*, storage_region: str) -> dict[str, Any]:
       reachable in-cluster only (``<name>-predictor.serving``) unless an ingress is added deliberately.
     - The storage initializer (injected into every predictor pod) gets a ``restricted``-compatible
       security context, else the ``serving`` namespace's Pod Security admission rejects the pod.
+
+    With ``registry`` every image is pulled through the stack's ECR (:func:`kserve_images`, tagged with
+    ``version``, the chart version).
     """
     controller = _hardened(_resources("100m", "300Mi", "500m", "512Mi"))
     # The initializer writes models to an emptyDir but libraries cache under $HOME: keep its root fs writable.
     initializer = {k: v for k, v in _CONTAINER_SECURITY.items() if k != "readOnlyRootFilesystem"}
-    return {
+    values: dict[str, Any] = {
         "kserve": {
             "controller": {
                 "deploymentMode": "RawDeployment",
@@ -96,6 +174,20 @@ def kserve_values(*, storage_region: str) -> dict[str, Any]:
             },
         }
     }
+    if registry is not None:
+        if not version:
+            raise ValueError("kserve_values: redirecting images needs the chart version (their tag)")
+        _merge(values["kserve"], kserve_images(version=version, registry=registry))
+    return values
+
+
+def _merge(target: dict[str, Any], extra: dict[str, Any]) -> None:
+    """Deep-merge ``extra`` into ``target`` (nested dicts merged, other values replaced)."""
+    for key, value in extra.items():
+        if isinstance(value, dict) and isinstance(target.get(key), dict):
+            _merge(target[key], value)
+        else:
+            target[key] = value
 
 
 # --- GPU device plugin and Cluster Autoscaler ------------------------------------------------------
@@ -154,7 +246,9 @@ def cluster_autoscaler_release(kubernetes_version: str) -> tuple[str, str]:
         ) from None
 
 
-def cluster_autoscaler_values(*, cluster_name: str, region: str, role_arn: str, image_tag: str) -> dict[str, Any]:
+def cluster_autoscaler_values(
+    *, cluster_name: str, region: str, role_arn: str, image_tag: str, registry: RegistryBase | None = None
+) -> dict[str, Any]:
     """Values of the cluster-autoscaler chart: auto-discovery of this cluster's ASGs, IRSA, hardened pod.
 
     - ``autoDiscovery.clusterName``: the chart's default tags then select ASGs tagged
@@ -164,12 +258,13 @@ def cluster_autoscaler_values(*, cluster_name: str, region: str, role_arn: str, 
     - ``balance-similar-node-groups`` spreads scale-ups; ``least-waste`` picks the group wasting least
       CPU/memory; ``skip-nodes-with-local-storage: false`` lets emptyDir pods (model caches) move on
       scale-down.
+    - ``image``: the official image, pulled through the stack's ECR when ``registry`` is given.
     """
     return {
         "cloudProvider": "aws",
         "awsRegion": region,
         "autoDiscovery": {"clusterName": cluster_name},
-        "image": {"repository": CLUSTER_AUTOSCALER_IMAGE, "tag": image_tag},
+        "image": image_values(CLUSTER_AUTOSCALER_IMAGE, image_tag, registry),
         "rbac": {
             "create": True,
             "serviceAccount": {
@@ -191,7 +286,13 @@ def cluster_autoscaler_values(*, cluster_name: str, region: str, role_arn: str, 
     }
 
 
-def device_plugin_values() -> dict[str, Any]:
+NVIDIA_DEVICE_PLUGIN_IMAGE = "nvcr.io/nvidia/k8s-device-plugin"
+"""The plugin's image (deployments/helm/nvidia-device-plugin/values.yaml at v0.17.4), tagged ``v<chart version>``.
+nvcr.io is no pull-through-cache upstream (ECR API reference, CreatePullThroughCacheRule): with a registry it
+comes from the mirror repository CI fills."""
+
+
+def device_plugin_values(*, registry: RegistryBase | None = None) -> dict[str, Any]:
     """Values of the nvidia-device-plugin chart: a DaemonSet on the GPU pool only, tolerating its taint.
 
     The plugin registers with the kubelet through a Unix socket under ``/var/lib/kubelet/device-plugins``
@@ -199,9 +300,10 @@ def device_plugin_values() -> dict[str, Any]:
     root, but no privilege, no escalation, every capability dropped and RuntimeDefault seccomp. It runs in
     kube-system (EKS system namespace, not under the platform's Pod Security ``restricted`` namespaces).
     GPU feature discovery and NFD stay off: the pool's own ``mlops/pool=gpu`` label selects the nodes.
+    With ``registry`` the image comes from the stack's ECR (its ``mirror/nvcr`` repository).
     """
     gpu_only = {"matchExpressions": [{"key": POOL_LABEL, "operator": "In", "values": ["gpu"]}]}
-    return {
+    values: dict[str, Any] = {
         "nodeSelector": {POOL_LABEL: "gpu"},
         "affinity": {
             "nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": [gpu_only]}}
@@ -226,3 +328,6 @@ def device_plugin_values() -> dict[str, Any]:
         "gfd": {"enabled": False},
         "nfd": {"enabled": False},
     }
+    if registry is not None:
+        values["image"] = image_values(NVIDIA_DEVICE_PLUGIN_IMAGE, f"v{NVIDIA_DEVICE_PLUGIN_VERSION}", registry)
+    return values

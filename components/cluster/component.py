@@ -33,6 +33,7 @@ from components.cluster.config import ClusterConfig
 from components.cluster.identity import OidcIssuer
 from components.config_base import PLATFORM_NAMESPACES
 from components.iam import assume_role_policy, document, kms_use, partition_of
+from components.registry.images import RegistryBase
 from contracts.flows import AwsDestination, ExternalDestination, Flow, Workload
 
 SERVING_NAMESPACE = "serving"
@@ -78,6 +79,11 @@ class ServingClusterArgs:
     runner's role (docs/adr/0001). It gets cluster admin through an access entry, because cluster-creator
     admin is off and the program itself must manage Kubernetes objects. Default: none (then list it in
     ``adminPrincipals``)."""
+    registry: pulumi.Output[RegistryBase] | None = None
+    """The stack's ECR (``ImageRegistry.base``): every chart image is pulled through it, and the node role may fill
+    its pull-through cache. Default: none (images from their public registries)."""
+    image_pull_ready: Sequence[pulumi.Resource] = ()
+    """Cache rules and templates (``ImageRegistry.pull_ready``): every Kubernetes resource waits for them."""
 
 
 class ServingCluster(pulumi.ComponentResource):
@@ -224,7 +230,9 @@ class ServingCluster(pulumi.ComponentResource):
         self.oidc = OidcIssuer(provider_arn=oidc_provider.arn, issuer_url=issuer)
 
         # --- IAM: node role ---------------------------------------------------------------------
-        node_role, node_policies = node_pools.node_role(self, name, cluster_name=cluster_name, region=args.region)
+        node_role, node_policies = node_pools.node_role(
+            self, name, cluster_name=cluster_name, region=args.region, registry=args.registry
+        )
 
         # --- Access entries (authentication mode API) --------------------------------------------
         admin_access = access.admin_access(
@@ -282,7 +290,7 @@ class ServingCluster(pulumi.ComponentResource):
             # Every Kubernetes resource uses this provider, so ordering it here orders all of them: after
             # the deployer's access entries (else 401s), and after the nodes and CoreDNS (else Helm
             # releases wait on pods that cannot schedule or resolve names, and time out).
-            opts=child(depends_on=[*admin_access, *node_groups, coredns]),
+            opts=child(depends_on=[*admin_access, *node_groups, coredns, *args.image_pull_ready]),
         )
 
         def k8s_opts(**kwargs: Any) -> pulumi.ResourceOptions:
@@ -302,11 +310,13 @@ class ServingCluster(pulumi.ComponentResource):
 
         # --- Model serving: cert-manager + KServe (RawDeployment) -------------------------------
         if config.kserve.enabled:
-            addons.serving(name, config, args.region, self.namespaces, k8s_opts, [*node_groups, coredns])
+            addons.serving(
+                name, config, args.region, self.namespaces, k8s_opts, [*node_groups, coredns], registry=args.registry
+            )
 
         # --- GPUs and node autoscaling -------------------------------------------------------------
         if config.gpu_pool is not None:
-            addons.device_plugin(name, k8s_opts, [*node_groups, coredns])
+            addons.device_plugin(name, k8s_opts, [*node_groups, coredns], registry=args.registry)
         if autoscaling.needs_autoscaler(config):
             addons.autoscaler(
                 self,
@@ -318,6 +328,7 @@ class ServingCluster(pulumi.ComponentResource):
                 account=account,
                 k8s_opts=k8s_opts,
                 needs=[*node_groups, coredns],
+                registry=args.registry,
             )
             for spec, group in zip(pools, node_groups, strict=True):
                 if spec.pool.min_size == 0:

@@ -12,7 +12,10 @@ import pulumi
 import pulumi_aws as aws
 
 from components.cluster import control_plane, nodes
-from components.iam import assume_role_policy
+from components.iam import assume_role_policy, partition_of
+from components.registry import policies as registry_policies
+from components.registry.images import RegistryBase
+from contracts.registry import CACHE_PREFIXES
 
 
 def node_key(
@@ -35,9 +38,15 @@ def node_key(
 
 
 def node_role(
-    parent: pulumi.Resource, name: str, *, cluster_name: str, region: str
-) -> tuple[aws.iam.Role, list[aws.iam.RolePolicyAttachment]]:
-    """The IAM role of every node, and its managed-policy attachments."""
+    parent: pulumi.Resource,
+    name: str,
+    *,
+    cluster_name: str,
+    region: str,
+    registry: pulumi.Output[RegistryBase] | None = None,
+) -> tuple[aws.iam.Role, list[pulumi.Resource]]:
+    """The IAM role of every node, its managed-policy attachments and (with ``registry``) the permission to fill
+    the stack's pull-through cache on a first pull."""
     role = aws.iam.Role(
         f"{name}-node-role",
         assume_role_policy=assume_role_policy("ec2.amazonaws.com"),
@@ -46,7 +55,7 @@ def node_role(
     )
     # AmazonEKS_CNI_Policy is NOT here: the vpc-cni add-on gets it through its own IRSA role.
     # ECR: PullOnly is the least-privilege managed policy AWS now documents for node roles.
-    policies = [
+    policies: list[pulumi.Resource] = [
         aws.iam.RolePolicyAttachment(
             f"{name}-node-{policy}",
             role=role.name,
@@ -55,6 +64,22 @@ def node_role(
         )
         for policy in ("AmazonEKSWorkerNodePolicy", "AmazonEC2ContainerRegistryPullOnly")
     ]
+    if registry is not None:
+        # PullOnly grants BatchImportUpstreamImage but not CreateRepository/TagResource, which the first pull of an
+        # uncached image needs (components/registry/policies.py); node groups wait for it like for the others.
+        partition = partition_of(region)
+        policies.append(
+            aws.iam.RolePolicy(
+                f"{name}-node-pull-through-cache",
+                role=role.id,
+                policy=registry.apply(
+                    lambda r: registry_policies.node_pull_policy(
+                        partition=partition, region=region, account=r.account_id, prefixes=CACHE_PREFIXES
+                    )
+                ),
+                opts=pulumi.ResourceOptions(parent=parent),
+            )
+        )
     return role, policies
 
 

@@ -52,6 +52,7 @@ from components.cluster.secrets_values import (
     store_policy,
 )
 from components.manifest import manifest
+from components.registry.images import RegistryBase
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -68,6 +69,8 @@ class SecretsOperatorArgs:
     """Controller replicas (leader election on above 1)."""
     depends_on: Sequence[pulumi.Resource] = ()
     """Resources the release must wait for (node groups, CNI)."""
+    registry: pulumi.Output[RegistryBase] | None = None
+    """The stack's ECR (``ImageRegistry.base``): the operator's image is pulled through it. Default: ghcr.io."""
 
 
 class SecretsOperator(pulumi.ComponentResource):
@@ -117,7 +120,11 @@ class SecretsOperator(pulumi.ComponentResource):
             timeout=600,
             cleanup_on_fail=True,
             max_history=5,
-            values=operator_values(replicas=args.replicas),
+            values=(
+                args.registry.apply(lambda r: operator_values(replicas=args.replicas, registry=r))
+                if args.registry is not None
+                else operator_values(replicas=args.replicas)
+            ),
             opts=pulumi.ResourceOptions.merge(
                 k8s_opts, pulumi.ResourceOptions(depends_on=[namespace, *network_policies, *args.depends_on])
             ),

@@ -15,6 +15,7 @@ from typing import Any
 
 from components.cluster.kube import api_server_service_ip, service_cidr
 from components.iam import document, kms_use, secret_read
+from components.registry.images import RegistryBase, image_values
 
 ESO_CHART = "external-secrets"
 ESO_REPOSITORY = "https://charts.external-secrets.io"
@@ -27,6 +28,9 @@ EXTERNAL_SECRETS_API = "external-secrets.io/v1"
 PUSH_SECRET_API = "external-secrets.io/v1alpha1"
 GENERATORS_API = "generators.external-secrets.io/v1alpha1"
 PUSH_METADATA_API = "kubernetes.external-secrets.io/v1alpha1"
+ESO_IMAGE = "ghcr.io/external-secrets/external-secrets"
+"""The one image of the controller, webhook and cert controller, tagged ``v<chart version>`` (the chart's
+appVersion; deploy/charts/external-secrets/values.yaml and templates/_helpers.tpl at helm-chart-2.3.0)."""
 WEBHOOK_PORT = 10250
 """Port of ESO's admission webhook (chart default)."""
 STORE_SERVICE_ACCOUNT = "secrets-sync"
@@ -47,14 +51,18 @@ RESTRICTED_CONTAINER = {
 }
 
 
-def operator_values(*, replicas: int = 1) -> dict[str, Any]:
+def operator_values(*, replicas: int = 1, registry: RegistryBase | None = None) -> dict[str, Any]:
     """Helm values of the ESO chart: CRDs installed, cluster-scoped features off, restricted pods.
 
     Cluster-wide stores, external secrets, generators and push secrets are disabled: every secret is
     synced by a namespaced store whose role is scoped to that namespace's secrets. The controller's own
-    ServiceAccount carries no IRSA role.
+    ServiceAccount carries no IRSA role. With ``registry`` the image is pulled through the stack's ECR (each
+    component's ``image.repository`` and ``tag``; ``global.repository`` would do too but is newer).
     """
-    component = {"securityContext": RESTRICTED_CONTAINER, "podSecurityContext": {"enabled": True}}
+    component: dict[str, Any] = {"securityContext": RESTRICTED_CONTAINER, "podSecurityContext": {"enabled": True}}
+    image: dict[str, Any] = {}
+    if registry is not None:
+        image = {"image": image_values(ESO_IMAGE, f"v{ESO_CHART_VERSION}", registry)}
     return {
         "installCRDs": True,
         "crds": {
@@ -72,8 +80,9 @@ def operator_values(*, replicas: int = 1) -> dict[str, Any]:
         "serviceAccount": {"create": True, "annotations": {}},
         "resources": {"requests": {"cpu": "50m", "memory": "128Mi"}, "limits": {"memory": "512Mi"}},
         **component,
-        "webhook": {**component, "resources": {"requests": {"cpu": "20m", "memory": "64Mi"}}},
-        "certController": {**component, "resources": {"requests": {"cpu": "20m", "memory": "64Mi"}}},
+        **image,
+        "webhook": {**component, **image, "resources": {"requests": {"cpu": "20m", "memory": "64Mi"}}},
+        "certController": {**component, **image, "resources": {"requests": {"cpu": "20m", "memory": "64Mi"}}},
     }
 
 

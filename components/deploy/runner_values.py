@@ -32,6 +32,7 @@ MANAGED_REGIONAL_SERVICES = (
     "cloudwatch",
     "codebuild",
     "ec2",
+    "ecr",
     "eks",
     "glue",
     "kms",
@@ -47,6 +48,7 @@ in its own account and region only."""
 PASSED_TO_SERVICES = (
     "airflow.amazonaws.com",
     "codebuild.amazonaws.com",
+    "ecr.amazonaws.com",
     "eks.amazonaws.com",
     "lakeformation.amazonaws.com",
     "vpc-flow-logs.amazonaws.com",
@@ -58,10 +60,29 @@ SERVICE_LINKED_ROLES = (
     "autoscaling.amazonaws.com",
     "eks-nodegroup.amazonaws.com",
     "eks.amazonaws.com",
+    "inspector2.amazonaws.com",
+    "pullthroughcache.ecr.amazonaws.com",
     "rds.amazonaws.com",
     "redshift.amazonaws.com",
 )
-"""Service-linked roles the first deployment in a fresh account creates (on the caller's permission)."""
+"""Service-linked roles the first deployment in a fresh account creates (on the caller's permission): ECR's
+pull-through cache role comes with the first cache rule, Inspector's with enhanced registry scanning."""
+
+ECR_REGISTRY_ACTIONS = (
+    "ecr:CreatePullThroughCacheRule",
+    "ecr:CreateRepositoryCreationTemplate",
+    "ecr:DeletePullThroughCacheRule",
+    "ecr:DeleteRepositoryCreationTemplate",
+    "ecr:DescribePullThroughCacheRules",
+    "ecr:DescribeRegistry",
+    "ecr:DescribeRepositoryCreationTemplates",
+    "ecr:GetRegistryScanningConfiguration",
+    "ecr:PutRegistryScanningConfiguration",
+    "ecr:UpdatePullThroughCacheRule",
+    "ecr:UpdateRepositoryCreationTemplate",
+)
+"""Registry-level ECR settings (the account's cache rules, creation templates, scanning). Granted on ``*`` in this
+account and region as well, in case an action authorizes no registry ARN (not verified per action)."""
 
 ADMIN_POLICIES = ("AdministratorAccess", "IAMFullAccess", "PowerUserAccess")
 """AWS managed policies the runner may never attach to a role."""
@@ -313,6 +334,13 @@ def deploy_policy(*, account: str, region: str, environment: str) -> str:
             "Condition": {"StringEquals": {"aws:ResourceAccount": account, **fenced}},
         },
         {
+            "Sid": "EcrRegistrySettingsInThisAccount",
+            "Effect": "Allow",
+            "Action": list(ECR_REGISTRY_ACTIONS),
+            "Resource": "*",
+            "Condition": {"StringEquals": {"aws:ResourceAccount": account, **fenced}},
+        },
+        {
             "Sid": "EnvironmentBuckets",
             "Effect": "Allow",
             "Action": ["s3:*"],
@@ -381,7 +409,11 @@ def deploy_policy(*, account: str, region: str, environment: str) -> str:
                 "iam:UntagOpenIDConnectProvider",
                 "iam:UpdateOpenIDConnectProviderThumbprint",
             ],
-            "Resource": [f"{iam}:oidc-provider/oidc.eks.{region}.{dns_suffix}/id/*"],
+            "Resource": [
+                f"{iam}:oidc-provider/oidc.eks.{region}.{dns_suffix}/id/*",
+                # The account's GitHub Actions provider, adopted (or created) for the registry's CI role.
+                f"{iam}:oidc-provider/token.actions.githubusercontent.com",
+            ],
         },
         {
             "Sid": "ServiceLinkedRoles",

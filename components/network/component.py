@@ -21,7 +21,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.network.config import NetworkConfig
-from components.network.plan import plan_subnets
+from components.network.plan import DEFAULT_TIERS, RUNNER_TIER, plan_subnets
 from components.network.policies import (
     flow_log_key_policy,
     flow_log_role_policy,
@@ -44,6 +44,11 @@ class NetworkArgs:
     """AWS account id for policies; default: looked up with the component's provider."""
     region: pulumi.Input[str] | None = None
     """AWS region for endpoint service names and policies; default: the provider's region."""
+    runner_egress: bool = False
+    """With ``nat: none``: give the in-VPC deploy runner its own subnets (tier ``runner``) whose only route out is
+    one NAT gateway, so the runner reaches GitHub, the Pulumi backend, PyPI and chart repositories while the
+    workload subnets stay without any (docs/adr/0003-registry-and-air-gap.md). Ignored when ``nat`` is not none
+    (the runner then uses the private subnets and their NAT)."""
 
 
 class Network(pulumi.ComponentResource):
@@ -59,6 +64,9 @@ class Network(pulumi.ComponentResource):
     """Public subnets (empty unless NAT or a public load balancer is configured)."""
     private_route_table_ids: pulumi.Output[list[str]]
     """Route tables of the private subnets (one per AZ)."""
+    runner_subnet_ids: pulumi.Output[list[str]]
+    """Where the deploy runner's builds run: the runner tier (``nat: none`` with ``runner_egress``), else the
+    private subnets."""
     endpoints_security_group_id: pulumi.Output[str]
     """Security group of the interface endpoints (443 from the VPC CIDR only)."""
     flow_log_group_name: pulumi.Output[str]
@@ -73,19 +81,26 @@ class Network(pulumi.ComponentResource):
     """CIDRs of the database subnets, in AZ order."""
     public_subnet_cidrs: list[str]
     """CIDRs of the public subnets actually created (empty when none are)."""
+    runner_subnet_cidrs: list[str]
+    """CIDRs of the runner tier (empty unless ``nat: none`` with ``runner_egress``)."""
     endpoints: AwsDestination
     """The interface endpoints as a flow destination: declare ``workload -> endpoints : 443``."""
 
     def __init__(self, name: str, args: NetworkArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("mlops:network:Network", name, None, opts)
         config = args.config
-        # Validate before creating anything: the CIDR plan raises on impossible layouts.
-        plan = plan_subnets(config.cidr, config.az_count)
-        with_public = config.nat != "none" or config.public_load_balancer is not None
+        # Validate before creating anything: the CIDR plan raises on impossible layouts. The runner tier comes
+        # last in the allocation, so adding it never renumbers the other tiers.
+        runner_tier = config.nat == "none" and args.runner_egress
+        plan = plan_subnets(
+            config.cidr, config.az_count, {**DEFAULT_TIERS, **RUNNER_TIER} if runner_tier else DEFAULT_TIERS
+        )
+        with_public = config.nat != "none" or config.public_load_balancer is not None or runner_tier
         self.vpc_cidr = config.cidr
         self.private_subnet_cidrs = plan["private"]
         self.database_subnet_cidrs = plan["database"]
         self.public_subnet_cidrs = plan["public"] if with_public else []
+        self.runner_subnet_cidrs = plan["runner"] if runner_tier else []
 
         child = pulumi.ResourceOptions(parent=self)
         invoke = pulumi.InvokeOutputOptions(parent=self)
@@ -131,6 +146,7 @@ class Network(pulumi.ComponentResource):
         private = self._subnets(name, env, vpc, "private", self.private_subnet_cidrs, azs)
         database = self._subnets(name, env, vpc, "database", self.database_subnet_cidrs, azs)
         public = self._subnets(name, env, vpc, "public", self.public_subnet_cidrs, azs)
+        runner = self._subnets(name, env, vpc, "runner", self.runner_subnet_cidrs, azs)
 
         # Public tier: one route table with the only internet route of the VPC.
         nat_ids: list[pulumi.Output[str]] = []
@@ -147,7 +163,8 @@ class Network(pulumi.ComponentResource):
                 opts=pulumi.ResourceOptions(parent=public_rt),
             )
             self._associate(name, "public", public, [public_rt] * len(public))
-            nat_count = {"none": 0, "single": 1, "per-az": len(public)}[config.nat]
+            # nat none with a runner tier: one gateway, routed from the runner tier only.
+            nat_count = {"none": 1 if runner else 0, "single": 1, "per-az": len(public)}[config.nat]
             for i in range(nat_count):
                 eip = aws.ec2.Eip(f"{name}-nat-eip-{i}", domain="vpc", tags={"Name": f"{env}-nat-{i}"}, opts=vpc_opts)
                 nat = aws.ec2.NatGateway(
@@ -169,7 +186,7 @@ class Network(pulumi.ComponentResource):
             for i in range(len(private))
         ]
         for i, rt in enumerate(private_rts):
-            if nat_ids:
+            if nat_ids and config.nat != "none":  # nat none: the runner tier's gateway is not the workloads
                 aws.ec2.Route(
                     f"{name}-private-default-{i}",
                     route_table_id=rt.id,
@@ -178,6 +195,21 @@ class Network(pulumi.ComponentResource):
                     opts=pulumi.ResourceOptions(parent=rt),
                 )
         self._associate(name, "private", private, private_rts)
+        # Runner tier (nat none): the only subnets with a route out, through the one NAT gateway.
+        runner_rts: list[aws.ec2.RouteTable] = []
+        if runner:
+            runner_rt = aws.ec2.RouteTable(
+                f"{name}-runner-rt", vpc_id=vpc.id, tags={"Name": f"{env}-runner"}, opts=vpc_opts
+            )
+            aws.ec2.Route(
+                f"{name}-runner-default",
+                route_table_id=runner_rt.id,
+                destination_cidr_block="0.0.0.0/0",
+                nat_gateway_id=nat_ids[0],
+                opts=pulumi.ResourceOptions(parent=runner_rt),
+            )
+            self._associate(name, "runner", runner, [runner_rt] * len(runner))
+            runner_rts.append(runner_rt)
         # Database tier: one route table with the local route only (explicit, so never the main table).
         database_rt = aws.ec2.RouteTable(
             f"{name}-database-rt", vpc_id=vpc.id, tags={"Name": f"{env}-database"}, opts=vpc_opts
@@ -191,7 +223,7 @@ class Network(pulumi.ComponentResource):
             vpc_id=vpc.id,
             vpc_endpoint_type="Gateway",
             service_name=region.apply(lambda r: f"com.amazonaws.{r}.s3"),
-            route_table_ids=[rt.id for rt in private_rts],
+            route_table_ids=[rt.id for rt in [*private_rts, *runner_rts]],
             policy=policies_input.apply(lambda a: s3_gateway_policy(str(a[0]), str(a[1]))),
             tags={"Name": f"{env}-s3"},
             opts=vpc_opts,
@@ -243,6 +275,7 @@ class Network(pulumi.ComponentResource):
         self.database_subnet_ids = _ids(database)
         self.public_subnet_ids = _ids(public)
         self.private_route_table_ids = _ids(private_rts)
+        self.runner_subnet_ids = _ids(runner) if runner else self.private_subnet_ids
         self.endpoints_security_group_id = endpoints_sg.id
         self.endpoints = AwsDestination(name="vpc-endpoints", cidrs=(config.cidr,), security_group_id=endpoints_sg.id)
         self.register_outputs(

@@ -15,6 +15,10 @@ DEFAULT_TIERS: Mapping[str, int] = {"private": 2, "database": 5, "public": 5}
 """Tier -> extra prefix bits over the VPC prefix. /16 VPC: private /18 (16k addresses: VPC CNI gives every pod
 a VPC address), database /21, public /21. Order is allocation order among tiers of equal size."""
 
+RUNNER_TIER: Mapping[str, int] = {"runner": 6}
+"""The deploy runner's tier (``nat: none`` only): /22 per AZ in a /16, allocated after every default tier, in the
+space the default tiers leave free, so it never renumbers them."""
+
 SMALLEST_SUBNET_PREFIX = 28
 """AWS refuses subnets smaller than /28."""
 

@@ -29,7 +29,9 @@ def s3_gateway_policy(account_id: str, region: str) -> str:
     A data perimeter: nothing in the VPC can copy data to a bucket of another account through the
     endpoint. The one exception is required by ECR: image layers are served from an AWS-owned bucket
     (https://docs.aws.amazon.com/AmazonECR/latest/userguide/vpc-endpoints.html#ecr-minimum-s3-perms), and
-    those downloads are presigned by ECR, so they carry no principal of this account.
+    those downloads are presigned by ECR, so they carry no principal of this account. Every image comes
+    through the stack's ECR (docs/adr/0003-registry-and-air-gap.md), so public registries' layer buckets
+    (registry.k8s.io's regional mirrors, Docker Hub's, quay.io's) are no longer admitted.
     """
     partition = partition_of(region)
     return _policy(
@@ -49,35 +51,8 @@ def s3_gateway_policy(account_id: str, region: str) -> str:
                 "Action": "s3:GetObject",
                 "Resource": f"arn:{partition}:s3:::prod-{region}-starport-layer-bucket/*",
             },
-            {
-                "Sid": "PublicRegistryImageLayers",
-                "Effect": "Allow",
-                "Principal": "*",
-                "Action": "s3:GetObject",
-                "Resource": [f"arn:{partition}:s3:::{bucket}/*" for bucket in registry_layer_buckets(region)],
-            },
         ]
     )
-
-
-def registry_layer_buckets(region: str) -> list[str]:
-    """S3 buckets of other accounts from which public registries serve image layers to AWS callers.
-
-    A layer fetched from a bucket in the endpoint's region goes through the S3 endpoint, so its policy
-    must admit the bucket or the pull fails with 403 (kubernetes/k8s.io#4214). Read-only, so nothing can
-    leave through them:
-    - registry.k8s.io redirects AWS callers to its bucket in their region, named per region in
-      kubernetes/registry.k8s.io cmd/archeio/internal/app/buckets.go (eu-west-2's is the exception);
-    - Docker Hub and quay.io serve AWS callers from ``docker-images-prod`` and ``quayio-production-s3``
-      (docker/hub-feedback#1318, rancher/os#2032; quay/quay storage/cloud.py), whose region is not
-      documented: both are admitted everywhere.
-    """
-    registry_k8s_io = _REGISTRY_K8S_IO_BUCKETS.get(region, f"prod-registry-k8s-io-{region}")
-    return [registry_k8s_io, "docker-images-prod", "quayio-production-s3"]
-
-
-_REGISTRY_K8S_IO_BUCKETS = {"eu-west-2": "767373bbdcb8270361b96548387bf2a9ad0d48758c35-eu-west-2"}
-"""registry.k8s.io's layer buckets that do not follow ``prod-registry-k8s-io-<region>``."""
 
 
 def interface_endpoint_policy(service: str, account_id: str, region: str) -> str | None:

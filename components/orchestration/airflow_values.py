@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from components.orchestration.config import GitDagsConfig
+from components.registry.images import RegistryBase, image_values, repository
 from contracts.flows import ExternalDestination, Workload
 
 AIRFLOW_CHART = "airflow"
@@ -29,6 +30,17 @@ AIRFLOW_CHART_REPOSITORY = "https://airflow.apache.org"
 AIRFLOW_CHART_VERSION = "1.18.0"
 RELEASE = "airflow"
 """Helm release name; the chart prefixes its objects with it."""
+AIRFLOW_IMAGE = "docker.io/apache/airflow"
+"""The official Airflow image (Docker Hub)."""
+CHART_IMAGES: dict[str, tuple[str, str]] = {
+    "statsd": ("quay.io/prometheus/statsd-exporter", "v0.28.0"),
+    "pgbouncer": ("docker.io/apache/airflow", "airflow-pgbouncer-2025.03.05-1.23.1"),
+    "pgbouncerExporter": ("docker.io/apache/airflow", "airflow-pgbouncer-exporter-2025.03.05-0.18.0"),
+    "gitSync": ("registry.k8s.io/git-sync/git-sync", "v4.4.2"),
+}
+"""``images.<key>`` -> (image, tag) of the chart's helper images this platform runs (git-sync only with
+``dags_git``), as the chart defaults them (the pinned values.schema.json; chart 1.18.0). Set explicitly only to
+pull them through the stack's ECR."""
 AIRFLOW_UID = 50000
 """UID of the official Airflow image (must run with GID 0)."""
 NOBODY = 65534
@@ -193,6 +205,7 @@ def airflow_values(
     dags_s3_prefix: str = "airflow-dags",
     replicas: int = 1,
     secrets: SecretNames | None = None,
+    registry: RegistryBase | None = None,
 ) -> dict[str, Any]:
     """The chart's values: KubernetesExecutor, external metadata DB through PgBouncer, no bundled
     PostgreSQL/Redis, keys from pre-created Secrets, remote task logs on S3, IRSA per component,
@@ -202,6 +215,9 @@ def airflow_values(
     ``replicas`` above 1 runs schedulers, API servers and PgBouncer highly available, with disruption budgets.
     ``verify_db_certificate`` mounts the RDS CA ConfigMap (:data:`CA_CONFIGMAP`) into PgBouncer; without it
     PgBouncer mounts nothing extra (see :func:`pgbouncer_ini_template`).
+    ``registry``: every image is pulled through the stack's ECR. That includes ``defaultAirflowRepository``: the
+    chart's task-pod template (KubernetesExecutor), Flower and migration images fall back to it, not to
+    ``images.airflow`` (templates/_helpers.yaml ``pod_template_image``, ``default_airflow_image``).
     """
     if not airflow_version.startswith("3."):
         raise ValueError(f"airflow_version {airflow_version!r}: the chart values are built for Airflow 3.x")
@@ -231,10 +247,20 @@ def airflow_values(
             "delete_local_logs": "True",
         },
     }
+    images: dict[str, Any] = {
+        "airflow": {
+            "repository": repository("apache/airflow", registry),
+            "tag": airflow_version,
+            "pullPolicy": "IfNotPresent",
+        }
+    }
+    if registry is not None:
+        running = [key for key in CHART_IMAGES if key != "gitSync" or dags_git is not None]
+        images.update({key: image_values(*CHART_IMAGES[key], registry) for key in running})
     values: dict[str, Any] = {
         "airflowVersion": airflow_version,
         "defaultAirflowTag": airflow_version,
-        "images": {"airflow": {"repository": "apache/airflow", "tag": airflow_version, "pullPolicy": "IfNotPresent"}},
+        "images": images,
         "executor": "KubernetesExecutor",
         "postgresql": {"enabled": False},
         "redis": {"enabled": False},
@@ -311,6 +337,8 @@ def airflow_values(
             "resources": _resources("20m", "64Mi", "200m", "128Mi"),
         },
     }
+    if registry is not None:
+        values["defaultAirflowRepository"] = images["airflow"]["repository"]
     if verify_db_certificate:
         values["pgbouncer"]["extraVolumes"] = [{"name": "rds-ca", "configMap": {"name": CA_CONFIGMAP}}]
         values["pgbouncer"]["extraVolumeMounts"] = [{"name": "rds-ca", "mountPath": CA_MOUNT, "readOnly": True}]

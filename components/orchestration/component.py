@@ -24,6 +24,7 @@ from components.orchestration import airflow_values as av
 from components.orchestration.config import OrchestratorConfig
 from components.orchestration.helm import helm_airflow
 from components.orchestration.mwaa import MwaaEnvironment, MwaaEnvironmentArgs
+from components.registry.images import RegistryBase
 from contracts.flows import AwsDestination, Flow, Workload
 
 
@@ -74,6 +75,8 @@ class OrchestratorArgs:
     """Its ARN (with ``artifact_bucket_name``)."""
     artifact_kms_key_arn: pulumi.Input[str] | None = None
     """Its KMS key (with ``artifact_bucket_name``)."""
+    registry: pulumi.Output[RegistryBase] | None = None
+    """Helm: the stack's ECR (``ImageRegistry.base``): every Airflow image is pulled through it."""
     zone_bucket_arns: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
     """Lake zone -> bucket ARN; the configured read/write zones must be here."""
     zone_kms_key_arn: pulumi.Input[str] | None = None

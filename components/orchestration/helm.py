@@ -312,17 +312,18 @@ def helm_airflow(name: str, args: OrchestratorArgs, *, parent: pulumi.Resource) 
     # --- the chart -------------------------------------------------------------------------------------
     logs_uri = bucket_name.apply(lambda b: f"s3://{b}/{args.logs_prefix.strip('/')}")
     replicas = 2 if config.database.multi_az else 1
-    values = pulumi.Output.all(logs_uri, bucket_name, *(roles[c].arn for c in av.COMPONENTS)).apply(
+    values = pulumi.Output.all(logs_uri, bucket_name, args.registry, *(roles[c].arn for c in av.COMPONENTS)).apply(
         lambda v: av.airflow_values(
             airflow_version=config.airflow_version,
             region=args.region,
             logs_uri=str(v[0]),
-            role_arns={c: str(arn) for c, arn in zip(av.COMPONENTS, v[2:], strict=True)},
+            role_arns={c: str(arn) for c, arn in zip(av.COMPONENTS, v[3:], strict=True)},
             verify_db_certificate=verify,
             dags_git=config.dags_git,
             dags_s3_bucket=str(v[1]) if use_s3_dags else None,
             dags_s3_prefix=args.dags_prefix,
             replicas=replicas,
+            registry=v[2],
         )
     )
     if args.alert_topic_arn is not None:

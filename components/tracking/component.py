@@ -45,6 +45,7 @@ from components.data.artifact_bucket import ArtifactBucket, ArtifactBucketArgs, 
 from components.data.database import PostgresDatabase, PostgresDatabaseArgs
 from components.data.rds_ca import is_pem_bundle
 from components.manifest import manifest
+from components.registry.images import RegistryBase
 from components.tracking import access, spec
 from components.tracking.config import TrackingConfig
 from contracts.flows import AwsDestination, Flow, Workload
@@ -87,6 +88,8 @@ class TrackingServerArgs:
     """ARN of that bucket (required with ``artifact_bucket_name``)."""
     artifact_kms_key_arn: pulumi.Input[str] | None = None
     """The lake's KMS key (required with ``artifact_bucket_name``)."""
+    registry: pulumi.Output[RegistryBase] | None = None
+    """The stack's ECR (``ImageRegistry.base``): the MLflow image is pulled through it. Default: ghcr.io."""
     artifact_prefix: str = "mlflow"
     """Prefix of the bucket MLflow owns (its role is scoped to it)."""
     namespace: str = "mlflow"
@@ -303,7 +306,7 @@ class TrackingServer(pulumi.ComponentResource):
                     opts=k8s_opts,
                 )
             )
-        deployment_spec = pulumi.Output.all(db.address, bucket_name, artifact_key).apply(
+        deployment_spec = pulumi.Output.all(db.address, bucket_name, artifact_key, args.registry).apply(
             lambda v: spec.deployment_spec(
                 version=config.mlflow_version,
                 replicas=config.replicas,
@@ -314,6 +317,7 @@ class TrackingServer(pulumi.ComponentResource):
                 artifact_prefix=args.artifact_prefix,
                 artifact_kms_key_arn=str(v[2]),
                 verify_db_certificate=verify,
+                registry=v[3],
             )
         )
         deployment = k8s.apps.v1.Deployment(

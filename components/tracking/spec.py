@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from components.data.database import POSTGRES_PORT
+from components.registry.images import RegistryBase, pull_through
 from components.tracking.access import (
     AUTH_DATABASE,
     CA_CONFIGMAP,
@@ -66,9 +67,10 @@ conn.close()
 """
 
 
-def mlflow_image(version: str) -> str:
-    """The official image with database drivers and boto3 (``-full`` variant), pinned by version."""
-    return f"ghcr.io/mlflow/mlflow:v{version}-full"
+def mlflow_image(version: str, registry: RegistryBase | None = None) -> str:
+    """The official image with database drivers and boto3 (``-full`` variant), pinned by version; with
+    ``registry``, pulled through the stack's ECR (``<host>/ghcr/mlflow/mlflow:v<version>-full``)."""
+    return pull_through(f"ghcr.io/mlflow/mlflow:v{version}-full", registry)
 
 
 def server_args(*, artifacts: str, namespace: str, workers: int = 2) -> list[str]:
@@ -214,15 +216,17 @@ def deployment_spec(
     artifact_prefix: str,
     artifact_kms_key_arn: str,
     verify_db_certificate: bool,
+    registry: RegistryBase | None = None,
 ) -> dict[str, Any]:
     """The server Deployment's ``spec``.
 
     ``verify_db_certificate``: mount the RDS CA bundle (ConfigMap :data:`CA_CONFIGMAP`) and connect with
-    ``sslmode=verify-full``; False connects with ``sslmode=require`` and mounts nothing.
+    ``sslmode=verify-full``; False connects with ``sslmode=require`` and mounts nothing. ``registry``: the
+    image (server and init container) is pulled through the stack's ECR.
     """
     if replicas < 1:
         raise ValueError(f"replicas must be at least 1 (got {replicas})")
-    image = mlflow_image(version)
+    image = mlflow_image(version, registry)
     container = {
         "name": "mlflow",
         "image": image,

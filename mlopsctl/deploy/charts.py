@@ -63,6 +63,9 @@ class DefaultImage:
     """All must hold for the chart to run this image."""
     tag_path: str | None = None
     """A values key the chart takes this image's tag from when set (Airflow's ``defaultAirflowTag``)."""
+    repository_path: str | None = None
+    """A values key the chart takes this image's repository from when set (Airflow's
+    ``defaultAirflowRepository``)."""
 
 
 @dataclass(frozen=True)
@@ -89,6 +92,7 @@ class ChartFacts:
 
 
 _CELERY = When("executor", "CeleryExecutor", contains="Celery")
+_LOCALMODEL = (When("kserve.localmodel.enabled", False),)
 _AIRFLOW_IMAGES = (
     "chart/values.yaml and values.schema.json (apache/airflow helm-chart/1.18.0; schema pinned in tools/schemas.json)"
 )
@@ -125,7 +129,23 @@ CHARTS: dict[str, ChartFacts] = {
             ),
         ),
         images=(
-            DefaultImage("images.airflow", "docker.io/apache/airflow", None, tag_path="defaultAirflowTag"),
+            DefaultImage(
+                "images.airflow",
+                "docker.io/apache/airflow",
+                None,
+                tag_path="defaultAirflowTag",
+                repository_path="defaultAirflowRepository",
+            ),
+            # The KubernetesExecutor's task pods: `pod_template_image` falls back to defaultAirflowRepository and
+            # defaultAirflowTag, not to images.airflow (chart/templates/_helpers.yaml).
+            DefaultImage(
+                "images.pod_template",
+                "docker.io/apache/airflow",
+                None,
+                (When("executor", "CeleryExecutor", contains="Kubernetes"),),
+                tag_path="defaultAirflowTag",
+                repository_path="defaultAirflowRepository",
+            ),
             DefaultImage(
                 "images.statsd", "quay.io/prometheus/statsd-exporter", "v0.28.0", (When("statsd.enabled", True),)
             ),
@@ -163,6 +183,8 @@ CHARTS: dict[str, ChartFacts] = {
                 ("webhook.image", "webhook"),
                 ("cainjector.image", "cainjector"),
                 ("startupapicheck.image", "startupapicheck"),
+                # Not a pod of the release: the controller starts it for ACME HTTP-01 challenges.
+                ("acmesolver.image", "acmesolver"),
             )
         ),
     ),
@@ -195,6 +217,18 @@ CHARTS: dict[str, ChartFacts] = {
             DefaultImage("kserve.servingruntime.mlserver.image", "docker.io/seldonio/mlserver", None),
             DefaultImage("kserve.servingruntime.tritonserver.image", "nvcr.io/nvidia/tritonserver", None),
             DefaultImage("kserve.servingruntime.torchserve.image", "docker.io/pytorch/torchserve-kfs", None),
+            DefaultImage("kserve.servingruntime.art.image", "docker.io/kserve/art-explainer", "{version}"),
+            *(
+                DefaultImage(f"kserve.localmodel.{part}.image", f"docker.io/kserve/{name}", "{version}", _LOCALMODEL)
+                for part, name in (
+                    ("controller", "kserve-localmodel-controller"),
+                    ("agent", "kserve-localmodelnode-agent"),
+                )
+            ),
+            # Hardcoded in templates/configmap.yaml (`localModel.defaultJobImage`): no value overrides it.
+            DefaultImage(
+                "kserve.localmodel.defaultJobImage", "docker.io/kserve/storage-initializer", "latest", _LOCALMODEL
+            ),
         ),
     ),
     # CRDs only: no pods, nothing to wait for but the API server.

@@ -1,10 +1,14 @@
 """Invariant 7, images: every container image the plan runs is pinned, and all of them form an inventory.
 
 Images come from Helm release values (``image: "repo:tag"``, ``{registry, repository, tag, digest}``,
-``{image, tag}`` shapes), from each known chart's defaults that values do not override
-(:mod:`mlopsctl.deploy.charts`), and from every ``image`` in the spec of other Kubernetes resources
+``{image, tag}`` and ``{image, defaultVersion}`` shapes), from each known chart's defaults that values do not
+override (:mod:`mlopsctl.deploy.charts`), and from every ``image`` in the spec of other Kubernetes resources
 (Deployments, StatefulSets, Jobs, KServe serving runtimes...). Pinned means a digest, or a tag that is
 not ``latest``; an image whose tag the chart sets counts as pinned when the chart version is.
+
+The inventory names, for every image, where it comes from (:func:`contracts.registry.origin`): the stack's
+ECR pull-through cache or mirror (with the upstream image it stands for), the team's repositories, an
+AWS-owned registry, or outside ECR.
 """
 
 from __future__ import annotations
@@ -13,7 +17,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from mlopsctl.deploy.charts import ChartFacts, chart_name, facts_for
+from contracts.registry import origin, parse_reference
+from mlopsctl.deploy.charts import ChartFacts, DefaultImage, chart_name, facts_for
 from mlopsctl.deploy.graphs import Finding, concrete, dig, release_values, short
 from mlopsctl.engine import Graph, Registration
 
@@ -60,23 +65,10 @@ class ImageUse:
 
 
 def parse_image(reference: str, *, registry: str | None = None) -> ImageRef:
-    """Parse ``[registry/]repository[:tag][@digest]`` (Docker Hub when no registry is named)."""
-    name, _, digest = reference.partition("@")
-    head, slash, last = name.rpartition("/")
-    tag = None
-    if ":" in last:
-        last, tag = last.split(":", 1)
-    name = f"{head}{slash}{last}"
-    first, _, rest = name.partition("/")
-    if registry:
-        host, repository = registry.rstrip("/"), name
-    elif rest and ("." in first or ":" in first or first == "localhost"):
-        host, repository = first, rest
-    else:
-        host, repository = "docker.io", name
-    if host == "docker.io" and "/" not in repository:
-        repository = f"library/{repository}"
-    return ImageRef(host, repository, tag or None, digest or None)
+    """Parse ``[registry/]repository[:tag][@digest]`` (Docker Hub when no registry is named), as
+    :func:`contracts.registry.parse_reference` does for the program."""
+    ref = parse_reference(reference, registry=registry)
+    return ImageRef(ref.registry, ref.repository, ref.tag, ref.digest)
 
 
 def _text(value: Any) -> str | None:
@@ -109,8 +101,9 @@ def value_images(values: Any, path: str = "") -> Iterator[tuple[str, ImageRef]]:
         value, here = values[key], f"{path}.{key}" if path else key
         image = _text(value)
         if image and (key == "image" or key.endswith("Image")):
-            # {image: repo, tag: x} (KServe) and {fooImage: repo, fooImageTag: x} (ModelMesh).
-            tag = values.get("tag") if key == "image" else values.get(f"{key}Tag")
+            # {image: repo, tag: x} (KServe), {image: repo, defaultVersion: x} (KServe's explainer) and
+            # {fooImage: repo, fooImageTag: x} (ModelMesh).
+            tag = (values.get("tag") or values.get("defaultVersion")) if key == "image" else values.get(f"{key}Tag")
             digest = values.get("digest") if key == "image" else None
             yield here, _with(parse_image(image), tag, digest)
         elif isinstance(value, dict | list):
@@ -144,11 +137,16 @@ def release_images(release: Registration) -> list[ImageUse]:
     values = release_values(release)
     version = _text(release.inputs.get("version"))
     chart = _text(release.inputs.get("chart")) or "?"
-    uses = [
-        ImageUse(ref, release.urn, f"values {path}", chart_pinned=bool(version)) for path, ref in value_images(values)
-    ]
-    overridden = {use.source.removeprefix("values ") for use in uses}
     facts = facts_for(chart)
+    defaults = {d.values_path: d for d in facts.images} if facts is not None else {}
+    uses = []
+    for path, ref in value_images(values):
+        default = defaults.get(path)
+        if ref.tag is None and ref.digest is None and default is not None and facts is not None:
+            # A repository override without a tag keeps the chart's tag for that image.
+            ref = ImageRef(ref.registry, ref.repository, _default_tag(default.tag, facts, version), None)
+        uses.append(ImageUse(ref, release.urn, f"values {path}", chart_pinned=bool(version)))
+    overridden = {use.source.removeprefix("values ") for use in uses}
     if facts is None:
         # Unknown chart: its images cannot be listed; say so in the inventory rather than pretend.
         label = f"chart default ({chart_name(chart)} {version or 'unpinned'})"
@@ -164,9 +162,22 @@ def release_images(release: Registration) -> list[ImageUse]:
         where = f"chart default ({chart_name(chart)} {version or 'unpinned'})"
         if tag is None:
             where = f"chart default (tag from chart version {version or 'unpinned'})"
-        base = parse_image(default.repository)
-        uses.append(ImageUse(ImageRef(base.registry, base.repository, tag, None), release.urn, where, bool(version)))
+        base = parse_image(_default_repository(values, default))
+        ref = ImageRef(base.registry, base.repository, tag, None)
+        if any(use.ref == ref for use in uses):
+            continue  # the same image as one already listed (Airflow's task pods run images.airflow's image)
+        uses.append(ImageUse(ref, release.urn, where, bool(version)))
     return uses
+
+
+def _default_repository(values: dict[str, Any], default: DefaultImage) -> str:
+    """The repository of a chart default: from ``repository_path`` when values set it (Airflow's
+    ``defaultAirflowRepository``), else the chart's own."""
+    if default.repository_path:
+        override = _text(dig(values, default.repository_path))
+        if override:
+            return override
+    return default.repository
 
 
 def _values_tag(values: dict[str, Any], path: str, tag_path: str | None) -> str | None:
@@ -210,22 +221,40 @@ def check_images(graph: Graph) -> list[Finding]:
     return findings
 
 
+def image_origin(ref: ImageRef) -> tuple[str, str | None]:
+    """(origin kind, upstream image) of an image (:func:`contracts.registry.origin`, any account's ECR seen as the
+    stack's own): ``cache``/``mirror`` name the upstream image they stand for; ``not-ecr`` is its own upstream;
+    a chart default the plan cannot list is ``unknown``."""
+    if not ref.registry:
+        return "unknown", None
+    found = origin(parse_reference(ref.image))
+    if found.kind == "not-ecr":
+        return found.kind, ref.image
+    return found.kind, found.upstream.image if found.upstream is not None else None
+
+
 def inventory(graph: Graph) -> list[dict[str, Any]]:
-    """The ``deploy.images`` inventory: one entry per image, with every resource using it."""
+    """The ``deploy.images`` inventory: one entry per image, with every resource using it, where it is pulled
+    from (``origin``) and the upstream image it stands for (``upstream``)."""
     grouped: dict[str, tuple[ImageRef, set[str], set[str]]] = {}
     for use in image_uses(graph):
         _, users, sources = grouped.setdefault(use.ref.image, (use.ref, set(), set()))
         users.add(use.urn)
         sources.add(use.source)
-    return [
-        {
-            "image": image,
-            "registry": ref.registry,
-            "repository": ref.repository,
-            "tag": ref.tag,
-            "digest": ref.digest,
-            "source": "; ".join(sorted(sources)),
-            "usedBy": sorted(users),
-        }
-        for image, (ref, users, sources) in sorted(grouped.items())
-    ]
+    entries = []
+    for image, (ref, users, sources) in sorted(grouped.items()):
+        kind, upstream = image_origin(ref)
+        entries.append(
+            {
+                "image": image,
+                "registry": ref.registry,
+                "repository": ref.repository,
+                "tag": ref.tag,
+                "digest": ref.digest,
+                "origin": kind,
+                "upstream": upstream,
+                "source": "; ".join(sorted(sources)),
+                "usedBy": sorted(users),
+            }
+        )
+    return entries

@@ -7,8 +7,9 @@ JSON (``deploy`` in the ``mlops-plan/1`` document)::
      "violations": [{"check": "principals", "id": "principals:serving-node-key:AWSServiceRoleForAutoScaling",
                      "resource": "urn:...", "message": "..."}],
      "images": [{"image": "docker.io/apache/airflow:3.0.6", "registry": "docker.io",
-                 "repository": "apache/airflow", "tag": "3.0.6", "digest": null,
-                 "source": "values images.airflow", "usedBy": ["urn:..."]}],
+                 "repository": "apache/airflow", "tag": "3.0.6", "digest": null, "origin": "cache",
+                 "upstream": "docker.io/apache/airflow:3.0.6", "source": "values images.airflow",
+                 "usedBy": ["urn:..."]}],
      "layers": {"aws": 230, "kubernetes": 46}}
 """
 
@@ -22,6 +23,7 @@ from rich.console import RenderableType
 from rich.table import Table
 from rich.text import Text
 
+from mlopsctl.deploy.air_gap import check_air_gap
 from mlopsctl.deploy.api_access import check_api_reachability
 from mlopsctl.deploy.graphs import Finding, short, unique_ids
 from mlopsctl.deploy.helm import check_helm_wait
@@ -54,6 +56,11 @@ CHECKS: tuple[tuple[str, str, Check], ...] = (
     ("principals", "policy principals exist in a fresh account, or are created first by the stack", check_principals),
     ("engine-version", "database engines pin only the major while AWS upgrades minors", check_engine_versions),
     ("images", "every container image is pinned (tag other than latest, or digest)", check_images),
+    (
+        "air-gap",
+        "every image comes through the stack's ECR or an AWS registry; without NAT, controllers' APIs have endpoints",
+        check_air_gap,
+    ),
 )
 """(check id, what it guarantees, check function), in report order."""
 
@@ -104,12 +111,17 @@ class DeployReport:
                 resource = f"`{short(f.urn)}`" if f.urn else "(stack)"
                 lines.append(f"| `{f.id}` | {resource} | {_md(f.message)} |")
         lines += ["", f"### Images ({len(self.images)})", ""]
-        lines += ["| image | registry | tag / digest | source | used by |", "|---|---|---|---|---|"]
+        lines += [
+            "| image | registry | tag / digest | origin | upstream | source | used by |",
+            "|---|---|---|---|---|---|---|",
+        ]
         for entry in self.images:
             pin = entry["digest"] or entry["tag"] or "chart default"
             users = ", ".join(f"`{short(u)}`" for u in entry["usedBy"])
+            upstream = f"`{_md(entry['upstream'])}`" if entry.get("upstream") else "-"
             lines.append(
-                f"| `{_md(entry['repository'])}` | {entry['registry'] or '-'} | `{_md(pin)}` | {_md(entry['source'])} | {users} |"
+                f"| `{_md(entry['repository'])}` | {entry['registry'] or '-'} | `{_md(pin)}` | {entry.get('origin', '-')} "
+                f"| {upstream} | {_md(entry['source'])} | {users} |"
             )
         return "\n".join(lines) + "\n"
 
@@ -130,11 +142,12 @@ class DeployReport:
                 violations.add_row(Text(f.id, style="bold red"), Text(f.message))
             parts.append(violations)
         images = Table(title=f"Images ({len(self.images)})", show_edge=False)
-        for column in ("image", "source", "used by"):
+        for column in ("image", "upstream", "source", "used by"):
             images.add_column(column)
         for entry in self.images:
             users = ", ".join(short(u) for u in entry["usedBy"])
-            images.add_row(Text(entry["image"]), Text(entry["source"]), Text(users))
+            upstream = entry.get("upstream") or "-"
+            images.add_row(Text(entry["image"]), Text(upstream), Text(entry["source"]), Text(users))
         parts.append(images)
         return parts
 

@@ -8,6 +8,7 @@ from collections.abc import Callable, Hashable, Iterable, Mapping
 from typing import Any
 
 from mlopsctl.diff.components import ComponentResolver, Node, component_edges
+from mlopsctl.diff.images_delta import image_delta
 from mlopsctl.diff.model import KIND_ORDER, ChangeKind, Diff, DiffError, ResourceChange
 from mlopsctl.diff.paths import parse_path
 from mlopsctl.diff.plan_doc import Plan, PlanResource
@@ -151,4 +152,5 @@ def diff_plans(base: Plan, head: Plan) -> Diff:
         unchanged_by_component=dict(sorted(unchanged.items())),
         component_edges=component_edges(deps, resolver),
         policy=policy_delta(base.violations, head.violations, moves),
+        images=None if base.images is None or head.images is None else image_delta(base.images, head.images),
     )

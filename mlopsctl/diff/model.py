@@ -133,6 +133,28 @@ class PolicyDelta:
 
 
 @dataclass(frozen=True)
+class ImageEntry:
+    """One image of a plan's inventory: the reference a resource runs and the upstream image it stands for."""
+
+    image: str
+    upstream: str
+
+
+@dataclass(frozen=True)
+class ImageChange:
+    """An image a PR adds, removes or changes (new tag or digest, or another registry), by upstream repository."""
+
+    kind: str
+    """``added``, ``removed`` or ``changed``."""
+    upstream: str
+    """The upstream repository (``docker.io/apache/airflow``): what the image is, wherever it is pulled from."""
+    before: str | None = None
+    after: str | None = None
+    note: str = ""
+    """For ``changed``: what changed (tag, registry)."""
+
+
+@dataclass(frozen=True)
 class Diagnostic:
     """A warning or error the engine reported during a real preview."""
 
@@ -167,6 +189,8 @@ class Diff:
     policy: PolicyDelta | None = None
     """None when HEAD was not evaluated against the policy pack."""
     diagnostics: tuple[Diagnostic, ...] = ()
+    images: tuple[ImageChange, ...] | None = None
+    """Image changes from the plans' inventories; None when a side has no inventory (a preview, an old plan)."""
 
     def count(self, kind: ChangeKind, component: str | None = None) -> int:
         """Number of changes of `kind`, overall or within one component."""

@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from contracts.plan import PLAN_SCHEMA
-from mlopsctl.diff.model import DiffError, Violation
+from mlopsctl.diff.images_delta import image_entry
+from mlopsctl.diff.model import DiffError, ImageEntry, Violation
 from mlopsctl.diff.secrets import mask
 
 
@@ -40,6 +41,8 @@ class Plan:
     violations: tuple[Violation, ...] | None = None
     """None when the plan has no policy section (policies were not evaluated)."""
     origin: str = field(default="", compare=False)
+    images: tuple[ImageEntry, ...] | None = None
+    """The image inventory (``deploy.images``); None when the plan has no deploy section."""
 
 
 def read_json(path: Path) -> Any:
@@ -124,7 +127,24 @@ def parse_plan(doc: Any, origin: str) -> Plan:
         )
     policy = doc.get("policy")
     violations = None if policy is None else _violations(policy, f"{origin}: policy")
-    return Plan(project, stack, dict(sorted(resources.items())), violations, origin)
+    return Plan(project, stack, dict(sorted(resources.items())), violations, origin, _images(doc, origin))
+
+
+def _images(doc: Mapping[str, Any], origin: str) -> tuple[ImageEntry, ...] | None:
+    deploy = doc.get("deploy")
+    if deploy is None:
+        return None
+    if not isinstance(deploy, dict):
+        raise DiffError(f"{origin}: deploy: expected an object")
+    raw = _field(deploy, "images", list, f"{origin}: deploy", [])
+    entries = []
+    for i, item in enumerate(raw):
+        if not isinstance(item, dict):
+            raise DiffError(f"{origin}: deploy.images[{i}]: expected an object")
+        entry = image_entry(item)
+        if entry is not None:
+            entries.append(entry)
+    return tuple(entries)
 
 
 def load_plan(path: Path) -> Plan:

@@ -71,6 +71,12 @@ def to_document(diff: Diff) -> dict[str, Any]:
             "unchanged": [_violation(v) for v in policy.unchanged],
         },
         "diagnostics": [{"severity": d.severity, "urn": d.urn, "message": d.message} for d in diff.diagnostics],
+        "images": None
+        if diff.images is None
+        else [
+            {"kind": c.kind, "upstream": c.upstream, "before": c.before, "after": c.after, "note": c.note}
+            for c in diff.images
+        ],
     }
 
 

@@ -1,7 +1,8 @@
 """The pull request comment: one per stack, found and updated in place through a hidden marker.
 
-Layout: marker, title, one-line verdict, summary table per component, new policy violations, a mermaid
-diagram of the changed components, then collapsible details per component. The comment must stay under
+Layout: marker, title, one-line verdict, summary table per component, new policy violations, image changes
+(added, removed, re-tagged or re-pointed images, from the plans' inventories), a mermaid diagram of the changed
+components, then collapsible details per component. The comment must stay under
 GitHub's 65,536-character limit, so when it is too long the least important details are folded first
 (unchanged counts, then property values, property lists, the resource lists of the biggest components,
 all details, the diagram, long tables) and the comment says what was cut. Output is byte-stable.
@@ -195,6 +196,26 @@ def _policy_section(diff: Diff, layout: Layout) -> list[str]:
     return lines
 
 
+IMAGE_ICON = {"added": "➕", "removed": "🗑️", "changed": "✏️"}  # noqa: RUF001 - emoji
+
+
+def _images_section(diff: Diff, layout: Layout) -> list[str]:
+    """Image changes: what the cluster will pull after this PR, by upstream repository."""
+    changes = diff.images or ()
+    lines = [f"#### Images ({len(changes)} changed)", "", "| | Upstream | Before | After | What changed |"]
+    lines.append("|:--|:--|:--|:--|:--|")
+    for c in changes[: layout.violation_rows]:
+        before = md.code(c.before, in_table=True) if c.before else "—"
+        after = md.code(c.after, in_table=True) if c.after else "—"
+        lines.append(
+            f"| {IMAGE_ICON.get(c.kind, '')} {md.text(c.kind)} | {md.code(c.upstream, in_table=True)} | {before} "
+            f"| {after} | {md.text(c.note) if c.note else ''} |"
+        )
+    if len(changes) > layout.violation_rows:
+        lines.append(f"| _… {len(changes) - layout.violation_rows} more_ | | | | |")
+    return lines
+
+
 def _render(diff: Diff, layout: Layout) -> str:
     level, sentence = verdict(diff)
     lines = [
@@ -215,6 +236,8 @@ def _render(diff: Diff, layout: Layout) -> str:
         lines += ["", *_summary_table(diff, layout)]
     if diff.has_changes or (diff.policy is not None and (diff.policy.new or diff.policy.fixed)):
         lines += ["", *_policy_section(diff, layout)]
+    if diff.images:
+        lines += ["", *_images_section(diff, layout)]
     mermaid = render_mermaid(diff, layout.mermaid_nodes)
     if mermaid:
         lines += ["", "#### Changed components", "", *mermaid]

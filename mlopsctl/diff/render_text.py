@@ -51,6 +51,13 @@ def render_text(diff: Diff) -> str:
         lines += [_violation("NEW  ", v) for v in delta.new] + [_violation("FIXED", v) for v in delta.fixed]
     else:
         lines += ["", "Policy: not evaluated"]
+    if diff.images:
+        lines += ["", f"Images: {len(diff.images)} changed"]
+        for image in diff.images:
+            detail = {"added": f"+ {image.after}", "removed": f"- {image.before}"}.get(
+                image.kind, f"~ {image.before} -> {image.after}"
+            )
+            lines.append(one_line(f"  {detail}" + (f"  ({image.note})" if image.note else "")))
     if diff.diagnostics:
         lines += ["", "Diagnostics:"]
         lines += [one_line(f"  {d.severity} {d.urn or ''}: {d.message}") for d in diff.diagnostics]

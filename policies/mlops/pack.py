@@ -24,6 +24,7 @@ from policies.mlops.ec2 import (
     volume_encrypted,
     vpc_flow_logs,
 )
+from policies.mlops.ecr import repository_immutable_tags, repository_kms_encrypted, repository_scan_on_push
 from policies.mlops.eks import (
     addon_network_policy_enforced,
     cluster_control_plane_logging,
@@ -32,7 +33,13 @@ from policies.mlops.eks import (
 )
 from policies.mlops.elb import load_balancer_internal
 from policies.mlops.helm import release_chart_version_pinned
-from policies.mlops.iam import policy_no_wildcard_action, policy_no_wildcard_resource_write, role_irsa_trust_scoped
+from policies.mlops.iam import (
+    policy_no_wildcard_action,
+    policy_no_wildcard_resource_write,
+    role_github_oidc_scoped,
+    role_irsa_trust_scoped,
+)
+from policies.mlops.images import container_registry_ecr
 from policies.mlops.k8s import (
     container_image_pinned,
     container_resource_limits,
@@ -113,6 +120,12 @@ RULES: tuple[Rule, ...] = (
     policy_no_wildcard_action.RULE,
     policy_no_wildcard_resource_write.RULE,
     role_irsa_trust_scoped.RULE,
+    role_github_oidc_scoped.RULE,
+    # ECR and images
+    repository_immutable_tags.RULE,
+    repository_scan_on_push.RULE,
+    repository_kms_encrypted.RULE,
+    container_registry_ecr.RULE,
     # Kubernetes and Helm
     namespace_default_deny.RULE,
     namespace_pod_security_labels.RULE,

@@ -36,7 +36,9 @@ def test_dev_estimate_matches_hand_calculation(
     h = 730
     # dev: 1 EKS cluster; 2 x m7i.large nodes (unpriced) with 50 GB gp3 each; nat: single (1 NAT, 1 EIP);
     # 9 interface endpoints sharing 50 GB; 2 x db.t4g.medium Single-AZ, 20 GB gp3, backups within the free
-    # 20 GB, each with an RDS-managed master secret; 9 KMS keys; 5 secrets; buckets 5 + 5 + 3 x 50 GB;
+    # 20 GB, each with an RDS-managed master secret; 10 KMS keys (the registry's included); 7 secrets (the
+    # registry's Docker Hub and GitHub logins included); 4 ECR repositories (2 team, 2 mirrors) at the 5 GB
+    # default; buckets 5 + 5 + 3 x 50 GB;
     # 7 log groups at 90 days (3 months kept): 6 x 1 GB standard ingestion + flow logs 10 GB (vended,
     # unpriced); 4 Container Insights log groups at 30 days (1 month kept), 1 GB each; deploy runner 300
     # build minutes. CloudWatch alarms are not in the model.
@@ -48,8 +50,9 @@ def test_dev_estimate_matches_hand_calculation(
         + h * p("vpc.publicIpv4Hour")
         + 50 * p("vpce.gbProcessed")
         + 2 * (h * p("rds.instanceHour:postgres:db.t4g.medium") + 20 * p("rds.gp3.gbMonth"))
-        + 9 * p("kms.keyMonth")
-        + (5 + 2) * (p("secretsmanager.secretMonth") + 10_000 * p("secretsmanager.apiRequest"))
+        + 10 * p("kms.keyMonth")
+        + (7 + 2) * (p("secretsmanager.secretMonth") + 10_000 * p("secretsmanager.apiRequest"))
+        + 4 * 5 * p("ecr.storageGbMonth")
         + (5 + 5 + 3 * 50) * p("s3.standard.gbMonth")
         + (6 + 4) * 1 * p("logs.ingestGb")
         + ((6 * 1 + 10) * 3 + 4 * 1 * 1) * p("logs.storageGbMonth")
@@ -69,7 +72,8 @@ def test_prod_estimate_matches_hand_calculation(
     # prod: 3 x m7i.xlarge (unpriced) + GPU pool at 0, 50 GB root volumes; nat: per-az (3 NAT, 3 EIP)
     # sharing 500 GB; 9 interface endpoints x 3 AZ (unpriced hours) sharing 300 GB; 2 x db.r7g.large
     # Multi-AZ (instance unpriced, storage doubled: 2 x 20 GB), backups 60 GB each of which 20 GB free;
-    # 10 KMS keys; 7 secrets; buckets 50 + 20 + 3 x 500 GB; log groups 5 GB each: control plane and flow
+    # 11 KMS keys (the registry's included); 9 secrets (the registry's two upstream logins included); 4 ECR
+    # repositories at the 5 GB default; buckets 50 + 20 + 3 x 500 GB; log groups 5 GB each: control plane and flow
     # logs keep 365 days, the rest (4 of them Container Insights') 90; flow logs 60 GB vended (unpriced
     # ingestion); 600 build minutes;
     # Redshift Serverless RPU-hours unpriced.
@@ -81,8 +85,9 @@ def test_prod_estimate_matches_hand_calculation(
         + 3 * h * p("vpc.publicIpv4Hour")
         + 300 * p("vpce.gbProcessed")
         + 2 * (2 * 20 * p("rds.gp3.gbMonth") + (60 - 20) * p("rds.backup.gbMonth"))
-        + 10 * p("kms.keyMonth")
-        + (5 + 2) * (p("secretsmanager.secretMonth") + 10_000 * p("secretsmanager.apiRequest"))
+        + 11 * p("kms.keyMonth")
+        + (7 + 2) * (p("secretsmanager.secretMonth") + 10_000 * p("secretsmanager.apiRequest"))
+        + 4 * 5 * p("ecr.storageGbMonth")
         + (50 + 20 + 3 * 500) * p("s3.standard.gbMonth")
         + (6 + 4) * 5 * p("logs.ingestGb")
         + (5 * 365 / 30 + 60 * 365 / 30 + (5 + 4) * 5 * 90 / 30) * p("logs.storageGbMonth")

@@ -84,9 +84,17 @@ def test_chart_defaults_follow_values_and_conditions() -> None:
         "docker.io/apache/airflow:airflow-pgbouncer-exporter-2025.03.05-0.18.0": "chart default (airflow 1.18.0)",
         "docker.io/library/redis:7.2-bookworm": "chart default (airflow 1.18.0)",
     }
-    # KubernetesExecutor, no statsd: neither Redis nor the exporter runs.
+    # KubernetesExecutor, no statsd: neither Redis nor the exporter runs. Task pods run the chart's
+    # defaultAirflowRepository:defaultAirflowTag (not images.airflow), here unset: the chart's own tag.
     lean = {**values, "executor": "KubernetesExecutor", "statsd": {"enabled": False}, "pgbouncer": {"enabled": False}}
     rel = release("airflow", "airflow", namespace="airflow", provider=None, values=lean, version="1.18.0")
+    assert [(use.ref.image, use.source) for use in release_images(rel)] == [
+        ("docker.io/apache/airflow:3.0.5", "values images.airflow"),
+        ("docker.io/apache/airflow", "chart default (tag from chart version 1.18.0)"),
+    ]
+    # With defaultAirflowRepository/-Tag set like images.airflow, the task pods' image is that one.
+    same = {**lean, "defaultAirflowRepository": "apache/airflow", "defaultAirflowTag": "3.0.5"}
+    rel = release("airflow", "airflow", namespace="airflow", provider=None, values=same, version="1.18.0")
     assert [use.ref.image for use in release_images(rel)] == ["docker.io/apache/airflow:3.0.5"]
 
 
@@ -133,7 +141,8 @@ def test_inventory_groups_users_and_sorts() -> None:
     )
     assert [e["image"] for e in entries] == ["docker.io/library/nginx:1.27", "ghcr.io/x/y:2"]
     nginx = entries[0]
-    assert set(nginx) == {"image", "registry", "repository", "tag", "digest", "source", "usedBy"}
+    assert set(nginx) == {"image", "registry", "repository", "tag", "digest", "origin", "upstream", "source", "usedBy"}
+    assert nginx["origin"] == "not-ecr" and nginx["upstream"] == "docker.io/library/nginx:1.27"
     assert nginx["registry"] == "docker.io" and nginx["repository"] == "library/nginx" and nginx["tag"] == "1.27"
     assert nginx["digest"] is None and nginx["source"] == "spec.template.spec.containers[0].image"
     assert [u.rsplit("::", 1)[-1] for u in nginx["usedBy"]] == ["a", "b"]

@@ -48,22 +48,29 @@ def test_json_section_shape() -> None:
         "principals": 1,
         "engine-version": 1,
         "images": 0,
+        "air-gap": 1,
     }
     assert [v["id"] for v in section["violations"]] == [
         "principals:node-key:AWSServiceRoleForAutoScaling",
         "engine-version:db",
+        "air-gap:web:docker.io/library/nginx:1.27",
     ]
     assert set(section["violations"][0]) == {"check", "id", "resource", "message"}
     assert section["images"][0]["image"] == "docker.io/library/nginx:1.27"
+    assert (section["images"][0]["origin"], section["images"][0]["upstream"]) == (
+        "not-ecr",
+        "docker.io/library/nginx:1.27",
+    )
     assert section["layers"] == {"aws": 9, "kubernetes": 2}
 
 
 def test_markdown_and_terminal_views_name_every_violation() -> None:
     report = evaluate_deploy(broken())
     markdown = report.to_markdown()
-    assert "### Deploy invariants" in markdown and "2 violation(s) in 2 of 7 deploy checks" in markdown
+    assert "### Deploy invariants" in markdown and "3 violation(s) in 3 of 8 deploy checks" in markdown
     assert "| `engine-version:db` | `db` |" in markdown
-    assert "### Images (1)" in markdown and "| `library/nginx` | docker.io | `1.27` |" in markdown
+    assert "### Images (1)" in markdown
+    assert "| `library/nginx` | docker.io | `1.27` | not-ecr | `docker.io/library/nginx:1.27` |" in markdown
     console = Console(record=True, width=200)
     for part in report.to_renderables():
         console.print(part)

@@ -37,16 +37,21 @@ def test_each_stack_reports_the_deploy_section(stack: str, graph_of: Callable[[s
 
 @pytest.mark.parametrize("stack", STACKS)
 def test_the_image_inventory_lists_what_each_stack_runs(stack: str, graph_of: Callable[[str], Graph]) -> None:
-    images = {e["image"]: e for e in evaluate_deploy(graph_of(stack)).images}
-    for expected in (
-        "docker.io/apache/airflow:3.0.6",
-        "ghcr.io/mlflow/mlflow:v3.17.0-full",
-        "ghcr.io/external-secrets/external-secrets:v2.3.0",
-        "quay.io/jetstack/cert-manager-controller:v1.21.1",
-        "docker.io/kserve/kserve-controller:v0.15.2",
+    # Every image is pulled through the stack's ECR; the inventory names the upstream it stands for.
+    ecr = "123456789012.dkr.ecr.eu-west-1.amazonaws.com"
+    entries = evaluate_deploy(graph_of(stack)).images
+    images = {e["image"]: e for e in entries}
+    upstreams = {e["upstream"]: e["image"] for e in entries}
+    for upstream, prefix in (
+        ("docker.io/apache/airflow:3.0.6", "docker-hub"),
+        ("ghcr.io/mlflow/mlflow:v3.17.0-full", "ghcr"),
+        ("ghcr.io/external-secrets/external-secrets:v2.3.0", "ghcr"),
+        ("quay.io/jetstack/cert-manager-controller:v1.21.1", "quay"),
+        ("docker.io/kserve/kserve-controller:v0.15.2", "docker-hub"),
     ):
-        assert expected in images, expected
-    airflow = images["docker.io/apache/airflow:3.0.6"]
+        assert upstreams[upstream] == f"{ecr}/{prefix}/{upstream.split('/', 1)[1]}", upstream
+    assert {e["origin"] for e in entries} <= {"cache", "mirror"}
+    airflow = images[f"{ecr}/docker-hub/apache/airflow:3.0.6"]
     assert airflow["source"] == "values images.airflow"
     assert [u.rsplit("::", 1)[-1] for u in airflow["usedBy"]] == ["orchestrator-release"]
     assert all(e["tag"] or e["digest"] or "chart default" in e["source"] for e in images.values())

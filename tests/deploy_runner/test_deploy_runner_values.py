@@ -22,6 +22,7 @@ IAM_PREFIX = {
     "cloudwatch": "logs",
     "codebuild": "codebuild",
     "ec2": "ec2",
+    "ecr": "ecr",
     "eks": "eks",
     "glue": "glue",
     "iam": "iam",
@@ -115,7 +116,8 @@ def test_iam_is_fenced_to_the_environment_and_never_grants_admin_policies() -> N
     assert passing["aws:ResourceTag/environment"] == "pr-42"
     assert passing["iam:PassedToService"] == list(values.PASSED_TO_SERVICES)
     assert by_sid["EksOidcProviders"]["Resource"] == [
-        f"arn:aws:iam::{ACCOUNT}:oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/*"
+        f"arn:aws:iam::{ACCOUNT}:oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/*",
+        f"arn:aws:iam::{ACCOUNT}:oidc-provider/token.actions.githubusercontent.com",
     ]
     deny = by_sid["NoAdministratorPolicies"]
     assert deny["Effect"] == "Deny"

@@ -69,35 +69,32 @@ def test_partition_of(region: str, partition: str) -> None:
 
 def test_s3_gateway_policy_keeps_data_in_the_account() -> None:
     doc = json.loads(s3_gateway_policy("123456789012", "eu-west-1"))
-    own, ecr, registries = doc["Statement"]
+    own, ecr = doc["Statement"]
     assert own["Condition"]["StringEquals"] == {
         "aws:ResourceAccount": "123456789012",
         "aws:PrincipalAccount": "123456789012",
     }
-    # The only other buckets: image layers, read-only: ECR's, and registry.k8s.io's regional mirror.
-    assert ecr["Action"] == registries["Action"] == "s3:GetObject"
+    # The only other bucket: ECR's image layers, read-only.
+    assert ecr["Action"] == "s3:GetObject"
     assert ecr["Resource"] == "arn:aws:s3:::prod-eu-west-1-starport-layer-bucket/*"
-    assert registries["Resource"] == [
-        "arn:aws:s3:::prod-registry-k8s-io-eu-west-1/*",
-        "arn:aws:s3:::docker-images-prod/*",
-        "arn:aws:s3:::quayio-production-s3/*",
-    ]
 
 
-def test_s3_policy_admits_the_layer_buckets_of_the_registries_the_platform_pulls_from() -> None:
-    # The Cluster Autoscaler comes from registry.k8s.io, which redirects AWS callers to a regional S3
-    # bucket of another account (kubernetes/k8s.io#4214): without it in the policy the pull fails with 403.
+def test_s3_policy_admits_no_public_registry_buckets_since_every_image_comes_through_ecr() -> None:
+    # registry.k8s.io redirects AWS callers to a regional S3 bucket of another account (kubernetes/k8s.io#4214);
+    # the cluster pulls it through the stack's ECR instead, so no registry bucket is admitted.
     from components.cluster.charts import cluster_autoscaler_values
+    from components.registry.images import RegistryBase
 
-    image = cluster_autoscaler_values(cluster_name="c", region="eu-central-1", role_arn="arn", image_tag="v1.34.0")
-    assert image["image"]["repository"].startswith("registry.k8s.io/")
-    doc = json.loads(s3_gateway_policy("123456789012", "eu-central-1"))
-    resources = [
-        r for st in doc["Statement"] for r in ([st["Resource"]] if isinstance(st["Resource"], str) else st["Resource"])
-    ]
-    assert "arn:aws:s3:::prod-registry-k8s-io-eu-central-1/*" in resources
-    london = json.loads(s3_gateway_policy("123456789012", "eu-west-2"))["Statement"][2]["Resource"]
-    assert london[0] == "arn:aws:s3:::767373bbdcb8270361b96548387bf2a9ad0d48758c35-eu-west-2/*"
+    registry = RegistryBase(account_id="123456789012", region="eu-central-1")
+    values = cluster_autoscaler_values(
+        cluster_name="c", region="eu-central-1", role_arn="arn", image_tag="v1.34.0", registry=registry
+    )
+    assert (
+        values["image"]["repository"]
+        == "123456789012.dkr.ecr.eu-central-1.amazonaws.com/k8s/autoscaling/cluster-autoscaler"
+    )
+    text = s3_gateway_policy("123456789012", "eu-central-1")
+    assert "registry-k8s-io" not in text and "docker-images-prod" not in text and "quayio" not in text
 
 
 def test_interface_endpoint_policies() -> None:

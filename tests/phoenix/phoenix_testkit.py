@@ -189,8 +189,12 @@ class FleetBuilder:
     # -- the connected platform, all expired ----------------------------------------------------------
 
     def platform(self, name: str = "pr7", tags: Mapping[str, str] = EXPIRED) -> None:
-        """A VPC with everything the platform puts in it, plus the data, IAM and key resources."""
+        """A VPC with everything the platform puts in it, plus the data, IAM, registry and key resources."""
         ec2, f = self.client("ec2"), self.fleet
+        ecr = self.client("ecr")
+        repo = f"mlops/{name}/model-servers"
+        ecr.create_repository(repositoryName=repo, tags=kv(tags))
+        f.add("ecr:repository", repo, _exists(lambda: ecr.describe_repositories(repositoryNames=[repo])))
         vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16", TagSpecifications=spec("vpc", tags))["Vpc"]["VpcId"]
         f.add("ec2:vpc", vpc, self._ec2_exists("describe_vpcs", "VpcIds", vpc, "Vpcs"))
         subnets = []

@@ -93,13 +93,14 @@ def test_every_kind_has_a_handler_in_dependency_order() -> None:
         ("iam:role", "iam:policy"),
         ("s3:bucket", "kms:key"),
         ("secretsmanager:secret", "kms:key"),
+        ("ecr:repository", "kms:key"),
         ("codebuild:project", "ec2:security-group"),
         ("cloudwatch:alarm", "sns:topic"),
         ("sns:topic", "kms:key"),
         ("budgets:budget", "iam:role"),
     ]:
         assert order[before] < order[after], (before, after)
-    assert len(KINDS) == len(set(KINDS)) == 31
+    assert len(KINDS) == len(set(KINDS)) == 32
 
 
 def test_dry_run_then_execute_deletes_exactly_the_expired_and_a_second_run_finds_nothing(

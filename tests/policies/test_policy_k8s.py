@@ -147,6 +147,26 @@ def test_helm_values_are_scanned(module: Any, field: str, value: Any, expected: 
     assert len(found) == 1 and expected in found[0], found
 
 
+def test_chart_image_and_tag_siblings_are_one_pinned_reference() -> None:
+    # KServe renders "{{ image }}:{{ tag }}" (and the explainer "{{ image }}:{{ defaultVersion }}").
+    ecr = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/docker-hub/kserve"
+    siblings = {
+        "kserve": {
+            "controller": {"image": f"{ecr}/kserve-controller", "tag": "v0.15.2"},
+            "servingruntime": {"art": {"image": f"{ecr}/art-explainer", "defaultVersion": "v0.15.2"}},
+        },
+        "mesh": {"modelmeshImage": "kserve/modelmesh", "modelmeshImageTag": "v0.12.0"},
+    }
+    release = reg(HELM_RELEASE, "kserve", mutate(RELEASE, "values", siblings))
+    assert violations(container_image_pinned.RULE, release) == []
+    latest = mutate(RELEASE, "values", {"kserve": {"agent": {"image": f"{ecr}/agent", "tag": "latest"}}})
+    assert messages(container_image_pinned.RULE, reg(HELM_RELEASE, "kserve", latest)) == [
+        f"Helm value kserve.agent.image: image '{ecr}/agent:latest' uses the mutable tag 'latest'"
+    ]
+    alone = mutate(RELEASE, "values", {"kserve": {"agent": {"image": f"{ecr}/agent"}}})
+    assert "has no tag" in messages(container_image_pinned.RULE, reg(HELM_RELEASE, "kserve", alone))[0]
+
+
 def test_internal_load_balancer_annotation_in_helm_values_passes() -> None:
     service = {
         "type": "LoadBalancer",

@@ -4,8 +4,8 @@ The order is the dependency order of the platform's resources: what uses somethi
 before what it uses. Node groups before clusters; instances, CodeBuild projects (the deploy runner, whose
 builds hold network interfaces), load balancers, databases and NAT gateways before the network pieces they
 sit in; network pieces inside-out (ENIs and addresses, security groups, gateways, route tables, subnets)
-before their VPC; alarms, the alert topic and budgets, data and logs before the KMS keys that encrypt them;
-IAM (global) after every regional user of its roles.
+before their VPC; alarms, the alert topic and budgets, data, logs and image repositories before the KMS keys
+that encrypt them; IAM (global) after every regional user of its roles.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from mlopsctl.phoenix.handlers import (
     cloudwatch,
     codebuild,
     ec2,
+    ecr,
     eks,
     elbv2,
     glue,
@@ -57,6 +58,7 @@ HANDLERS: tuple[Handler, ...] = (
     budgets.BUDGETS,
     logs.LOG_GROUPS,
     secretsmanager.SECRETS,
+    ecr.REPOSITORIES,
     iam.INSTANCE_PROFILES,
     iam.ROLES,
     iam.POLICIES,

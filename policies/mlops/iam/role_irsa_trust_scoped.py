@@ -18,6 +18,7 @@ from policies.mlops.props import as_map, as_strs, json_value
 from policies.mlops.rule import Level, Report, ResourceInput, Severity, resource_rule
 
 WEB_IDENTITY = "sts:AssumeRoleWithWebIdentity"
+EKS_ISSUER = "oidc-provider/oidc.eks."
 
 
 def _conditions(statement: Mapping[str, Any], suffix: str) -> tuple[list[str], list[str]]:
@@ -54,7 +55,9 @@ def _check(resource: ResourceInput, report: Report) -> None:
         report("assumeRolePolicy is not valid JSON")
         return
     trusted = [s for s in statements(document) if allows(s) and WEB_IDENTITY in actions(s)]
-    trusted = [s for s in trusted if "oidc-provider/" in " ".join(as_strs(as_map(s.get("Principal")).get("Federated")))]
+    # EKS issuers only (oidc-provider/oidc.eks.<region>.amazonaws.com/id/...): other OIDC trusts (GitHub Actions)
+    # have their own rule, iam-role-github-oidc-scoped.
+    trusted = [s for s in trusted if EKS_ISSUER in " ".join(as_strs(as_map(s.get("Principal")).get("Federated")))]
     if not trusted:
         resource.not_applicable("not an IRSA role (no web-identity trust on an OIDC provider)")
     for index, statement in enumerate(trusted):

@@ -2,16 +2,34 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from policies.mlops.kube import HELM_RELEASE, WORKLOADS, containers, helm_values, image_problem, pod_spec
 from policies.mlops.props import as_map, walk
 from policies.mlops.rule import Level, Report, ResourceInput, Severity, resource_rule
 
 
+def _sibling_tag(values: Mapping[str, Any], path: str, key: str) -> Any:
+    """The tag a chart appends to ``<key>``: ``{image, tag}`` and ``{image, defaultVersion}`` (KServe),
+    ``{fooImage, fooImageTag}`` (ModelMesh)."""
+    parent: Any = values
+    for part in path.split(".")[:-1]:
+        parent = as_map(parent).get(part)
+    block = as_map(parent)
+    return (block.get("tag") or block.get("defaultVersion")) if key == "image" else block.get(f"{key}Tag")
+
+
 def _check(resource: ResourceInput, report: Report) -> None:
     if resource.type == HELM_RELEASE:
-        for path, key, value in walk(helm_values(resource.props)):
+        values = helm_values(resource.props)
+        for path, key, value in walk(values):
             if isinstance(value, str) and (key == "image" or key.endswith("Image")):
-                problem = image_problem(value)
+                reference = value
+                tag = _sibling_tag(values, path, key) if "[" not in path else None
+                if isinstance(tag, str) and tag and ":" not in value.rsplit("/", 1)[-1] and "@" not in value:
+                    reference = f"{value}:{tag}"  # the chart renders "{{ image }}:{{ tag }}"
+                problem = image_problem(reference)
                 if problem:
                     report(f"Helm value {path}: {problem}")
             else:
