@@ -125,12 +125,8 @@ def test_cli_git_base_with_injected_builder(repo: Path, tmp_path: Path, monkeypa
 
 
 @pytest.mark.slow
-def test_git_base_with_the_real_plan_subprocess(tmp_path: Path) -> None:
-    """End to end through `python -m mlopsctl plan` on a copy of this project in a fresh git repository.
-
-    BASE is the committed copy; the working tree changes one stack setting (config) and one line of
-    component code, and both must show up: BASE must be planned from REF's code, not the current one.
-    """
+def _committed_copy_of_this_project(tmp_path: Path) -> Path:
+    """This project's program and stacks, committed as `main` of a fresh repository (the PR base)."""
     root = Path(__file__).resolve().parents[2]
     repo = tmp_path / "repo"
     repo.mkdir()
@@ -141,6 +137,16 @@ def test_git_base_with_the_real_plan_subprocess(tmp_path: Path) -> None:
     _git(repo, "init", "-q", "-b", "main")
     _git(repo, "add", ".")
     _git(repo, "commit", "-q", "-m", "base")
+    return repo
+
+
+def test_git_base_with_the_real_plan_subprocess(tmp_path: Path) -> None:
+    """End to end through `python -m mlopsctl plan` on a copy of this project in a fresh git repository.
+
+    BASE is the committed copy; the working tree changes one stack setting (config) and one line of
+    component code, and both must show up: BASE must be planned from REF's code, not the current one.
+    """
+    repo = _committed_copy_of_this_project(tmp_path)
     stack_file = repo / "stacks" / "Pulumi.dev.yaml"
     stack_file.write_text(stack_file.read_text().replace("mlops:owner: ml-platform-team", "mlops:owner: data-team"))
     platform = repo / "components" / "platform.py"
@@ -163,16 +169,7 @@ def test_git_base_with_the_real_plan_subprocess(tmp_path: Path) -> None:
 
 def test_git_base_reports_a_pr_that_introduces_a_mandatory_violation(tmp_path: Path) -> None:
     """`mlopsctl plan` exits 1 for findings, with the plan written: the PR check must diff it, not crash."""
-    root = Path(__file__).resolve().parents[2]
-    repo = tmp_path / "repo"
-    repo.mkdir()
-    for name in ("Pulumi.yaml", "__main__.py"):
-        shutil.copy(root / name, repo / name)
-    for name in ("components", "stacks"):
-        shutil.copytree(root / name, repo / name, ignore=shutil.ignore_patterns("__pycache__"))
-    _git(repo, "init", "-q", "-b", "main")
-    _git(repo, "add", ".")
-    _git(repo, "commit", "-q", "-m", "base")
+    repo = _committed_copy_of_this_project(tmp_path)
     stack_file = repo / "stacks" / "Pulumi.dev.yaml"
     text = stack_file.read_text()
     assert '    version: "1.34"\n' in text
@@ -191,16 +188,7 @@ def test_git_base_reports_a_pr_that_introduces_a_mandatory_violation(tmp_path: P
 
 
 def test_a_stack_the_pr_adds_diffs_as_all_creates(tmp_path: Path) -> None:
-    root = Path(__file__).resolve().parents[2]
-    repo = tmp_path / "repo"
-    repo.mkdir()
-    for name in ("Pulumi.yaml", "__main__.py"):
-        shutil.copy(root / name, repo / name)
-    for name in ("components", "stacks"):
-        shutil.copytree(root / name, repo / name, ignore=shutil.ignore_patterns("__pycache__"))
-    _git(repo, "init", "-q", "-b", "main")
-    _git(repo, "add", ".")
-    _git(repo, "commit", "-q", "-m", "base")
+    repo = _committed_copy_of_this_project(tmp_path)
     dev = (repo / "stacks" / "Pulumi.dev.yaml").read_text()
     (repo / "stacks" / "Pulumi.qa.yaml").write_text(dev.replace("mlops:environment: dev", "mlops:environment: qa"))
 
