@@ -152,4 +152,18 @@ def default_bucket_name(environment: str, role: str, account_id: str, region: st
     return name
 
 
-__all__ = ["ArtifactBucket", "ArtifactBucketArgs", "bucket_policy", "default_bucket_name", "lifecycle_rules"]
+def own_bucket_name(environment: str, role: str, account_id: pulumi.Input[str], region: str) -> pulumi.Output[str]:
+    """:func:`default_bucket_name` once the account id (usually an output) is known."""
+    return pulumi.Output.from_input(account_id).apply(
+        lambda account: default_bucket_name(environment, role, str(account), region)
+    )
+
+
+__all__ = [
+    "ArtifactBucket",
+    "ArtifactBucketArgs",
+    "bucket_policy",
+    "default_bucket_name",
+    "lifecycle_rules",
+    "own_bucket_name",
+]

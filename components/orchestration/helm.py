@@ -37,7 +37,7 @@ import pulumi_kubernetes as k8s
 
 from components.cluster.identity import service_account_role
 from components.cluster.secrets_operator import ScopedSecretStore, ScopedSecretStoreArgs, generated_secret, remote_value
-from components.data.artifact_bucket import ArtifactBucket, ArtifactBucketArgs, default_bucket_name
+from components.data.artifact_bucket import ArtifactBucket, ArtifactBucketArgs, own_bucket_name
 from components.data.database import POSTGRES_PORT, PostgresDatabase, PostgresDatabaseArgs
 from components.iam import Statement, document, kms_use, s3_access
 from components.observability.publishers import alert_env
@@ -186,9 +186,7 @@ def helm_airflow(name: str, args: OrchestratorArgs, *, parent: pulumi.Resource) 
         own = ArtifactBucket(
             f"{name}-artifacts",
             ArtifactBucketArgs(
-                bucket_name=pulumi.Output.from_input(args.account_id).apply(
-                    lambda account: default_bucket_name(args.environment, "airflow", str(account), args.region)
-                ),
+                bucket_name=own_bucket_name(args.environment, "airflow", args.account_id, args.region),
                 purpose=f"{args.environment}: Airflow logs and DAGs",
                 force_destroy=args.force_destroy_bucket,
                 protect=config.database.deletion_protection,

@@ -20,7 +20,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from components.data.artifact_bucket import ArtifactBucket, ArtifactBucketArgs, default_bucket_name
+from components.data.artifact_bucket import ArtifactBucket, ArtifactBucketArgs, own_bucket_name
 from components.iam import document, key_administration, kms_use, logs_use_key, partition_of, s3_access
 from components.manifest import manifest
 from components.orchestration.config import MWAA_DEFAULT_LOG_LEVELS, MwaaConfig
@@ -278,9 +278,7 @@ class MwaaEnvironment(pulumi.ComponentResource):
         dags = ArtifactBucket(
             f"{name}-dags",
             ArtifactBucketArgs(
-                bucket_name=account.apply(
-                    lambda a: default_bucket_name(args.environment, "airflow-dags", str(a), args.region)
-                ),
+                bucket_name=own_bucket_name(args.environment, "airflow-dags", account, args.region),
                 purpose=f"{env_name}: DAGs",
                 force_destroy=args.force_destroy_bucket,
                 protect=args.protect,

@@ -41,7 +41,7 @@ from components.cluster.secrets_operator import (
     generated_secret,
     remote_value,
 )
-from components.data.artifact_bucket import ArtifactBucket, ArtifactBucketArgs, default_bucket_name
+from components.data.artifact_bucket import ArtifactBucket, ArtifactBucketArgs, own_bucket_name
 from components.data.database import PostgresDatabase, PostgresDatabaseArgs
 from components.data.rds_ca import is_pem_bundle
 from components.manifest import manifest
@@ -177,9 +177,7 @@ class TrackingServer(pulumi.ComponentResource):
             own = ArtifactBucket(
                 f"{name}-artifacts",
                 ArtifactBucketArgs(
-                    bucket_name=pulumi.Output.from_input(args.account_id).apply(
-                        lambda account: default_bucket_name(args.environment, "mlflow", str(account), args.region)
-                    ),
+                    bucket_name=own_bucket_name(args.environment, "mlflow", args.account_id, args.region),
                     purpose=f"{args.environment}: MLflow artifacts",
                     force_destroy=args.force_destroy_bucket,
                     protect=config.database.deletion_protection,
