@@ -33,8 +33,10 @@ from components.orchestration.component import Orchestrator, OrchestratorArgs
 from components.registry.component import ImageRegistry, ImageRegistryArgs
 from components.registry.images import RegistryBase
 from components.tracking.component import TrackingServer, TrackingServerArgs
+from components.tracking import access as tracking_access
 from components.zerotrust.component import ZeroTrust, ZeroTrustArgs
-from contracts.flows import AwsDestination, Flow, FlowGraph
+from components.zerotrust.pod_identity import PodSecurityGroups, PodSecurityGroupsArgs
+from contracts.flows import AwsDestination, AwsSource, Flow, FlowGraph
 
 ARTIFACTS_ZONE = "ml-artifacts"
 """The lake zone holding MLflow artifacts and Airflow task logs."""
@@ -97,6 +99,7 @@ class MlopsPlatform(pulumi.ComponentResource):
                 region=config.region,
                 # nat none: the deploy runner keeps one NAT in its own subnets (docs/adr/0003-registry-and-air-gap.md).
                 runner_egress=config.deploy.runner is not None,
+                destination_slots=_destination_slots(config),
             ),
             opts=aws_opts,
         )
@@ -149,6 +152,8 @@ class MlopsPlatform(pulumi.ComponentResource):
                 region=config.region,
                 vpc_id=network.vpc_id,
                 subnet_ids=network.private_subnet_ids,
+                control_plane_subnet_ids=network.slot_subnet_ids["control-plane"],
+                control_plane_subnet_cidrs=network.slot_subnet_cidrs["control-plane"],
                 vpc_cidr=network.vpc_cidr,
                 tags=config.required_tags,
                 namespaces=config.cluster.namespaces,
@@ -169,15 +174,36 @@ class MlopsPlatform(pulumi.ComponentResource):
         if self.registry.ci_role_arn is not None:
             self._exports["registryCiRoleArn"] = self.registry.ci_role_arn
         self.flows.add(cluster.flows)
+        # Each workload's own security group, created before any pod of it (pod_identity's docstring says why).
+        self.pod_groups = PodSecurityGroups(
+            "pod-sg",
+            PodSecurityGroupsArgs(
+                environment=config.environment,
+                vpc_id=network.vpc_id,
+                cluster_security_group_id=cluster.workload_security_group_id,
+                k8s_provider=cluster.k8s_provider,
+                depends_on=list(cluster.namespaces.values()),
+            ),
+            opts=aws_opts,
+        )
+        # Nodes (kubelet and containerd pulling images, the VPC CNI calling EC2) and the system pods without a group
+        # of their own carry the cluster security group; they reach the AWS APIs through the interface endpoints.
+        nodes = AwsSource(name="nodes", security_group_id=cluster.workload_security_group_id)
+        self.flows.add([Flow(nodes, network.endpoints, 443, description="nodes -> VPC interface endpoints")])
         if runner is not None:
-            # The private API endpoint's ENIs (in the private subnets) carry the cluster security group, which must
-            # admit 443 from whatever calls the API (https://docs.aws.amazon.com/eks/latest/userguide/cluster-endpoint.html).
+            # The private API endpoint's ENIs (in the control-plane subnets) carry the cluster security group, which
+            # must admit 443 from whatever calls the API (https://docs.aws.amazon.com/eks/latest/userguide/cluster-endpoint.html).
             api_endpoint = AwsDestination(
                 name="eks-api-endpoint",
-                cidrs=tuple(network.private_subnet_cidrs),
+                cidrs=tuple(network.slot_subnet_cidrs["control-plane"]),
                 security_group_id=cluster.workload_security_group_id,
             )
-            self.flows.add([Flow(runner.source, api_endpoint, 443, description="deploy runner -> private EKS API")])
+            self.flows.add(
+                [
+                    Flow(runner.source, api_endpoint, 443, description="deploy runner -> private EKS API"),
+                    Flow(runner.source, network.endpoints, 443, description="deploy runner -> VPC interface endpoints"),
+                ]
+            )
 
         self.lake: DataLake | None = None
         if config.storage.lake:
@@ -210,8 +236,8 @@ class MlopsPlatform(pulumi.ComponentResource):
                     account_id=account_id,
                     region=config.region,
                     vpc_id=network.vpc_id,
-                    subnet_ids=network.private_subnet_ids,
-                    subnet_cidrs=network.private_subnet_cidrs,
+                    subnet_ids=network.slot_subnet_ids["warehouse"],
+                    subnet_cidrs=network.slot_subnet_cidrs["warehouse"],
                 ),
                 opts=aws_opts,
             )
@@ -250,7 +276,8 @@ class MlopsPlatform(pulumi.ComponentResource):
                 graph=self.flows,
                 namespaces=config.cluster.namespaces,
                 vpc_cidr=network.vpc_cidr,
-                workload_security_group_id=cluster.workload_security_group_id,
+                cluster_security_group_id=cluster.workload_security_group_id,
+                pod_security_groups=self.pod_groups,
                 k8s_provider=cluster.k8s_provider,
                 depends_on=list(cluster.namespaces.values()),
             ),
@@ -266,6 +293,7 @@ class MlopsPlatform(pulumi.ComponentResource):
             kubeconfig=cluster.kubeconfig,
             zeroTrustFlows=self.zero_trust.described_flows,
             zeroTrustWorkloads=self.zero_trust.described_workloads,
+            zeroTrustSecurityGroups=self.zero_trust.described_security_groups,
         )
         self.register_outputs({})
 
@@ -314,13 +342,16 @@ class MlopsPlatform(pulumi.ComponentResource):
                 "tracking",
                 TrackingServerArgs(
                     config=config.tracking,
-                    database_subnet_ids=network.database_subnet_ids,
-                    database_subnet_cidrs=network.database_subnet_cidrs,
+                    database_subnet_ids=network.slot_subnet_ids["tracking-db"],
+                    database_subnet_cidrs=network.slot_subnet_cidrs["tracking-db"],
                     oidc=cluster.oidc,
                     k8s_provider=cluster.k8s_provider,
                     secrets_operator=secrets_operator,
                     db_ca_bundle=ca_bundle,
-                    namespace_resources=[cluster.namespaces["mlflow"]],
+                    namespace_resources=[
+                        cluster.namespaces["mlflow"],
+                        *self.pod_groups.policies_for([tracking_access.server_workload("mlflow")]),
+                    ],
                     client_workloads=[PREDICTORS],
                     **common,
                 ),
@@ -344,13 +375,20 @@ class MlopsPlatform(pulumi.ComponentResource):
                 "orchestrator",
                 OrchestratorArgs(
                     config=config.orchestrator,
-                    database_subnet_ids=network.database_subnet_ids,
-                    database_subnet_cidrs=network.database_subnet_cidrs,
+                    database_subnet_ids=network.slot_subnet_ids.get("orchestrator-db"),
+                    database_subnet_cidrs=network.slot_subnet_cidrs.get("orchestrator-db", ()),
                     oidc=cluster.oidc if helm else None,
                     k8s_provider=cluster.k8s_provider if helm else None,
                     secrets_operator=secrets_operator if helm else None,
                     db_ca_bundle=ca_bundle,
-                    namespace_resources=[cluster.namespaces["airflow"]] if helm else (),
+                    namespace_resources=[
+                        cluster.namespaces["airflow"],
+                        *self.pod_groups.policies_for(
+                            airflow_values.workload(key, "airflow") for key in airflow_values.WORKLOAD_COMPONENTS
+                        ),
+                    ]
+                    if helm
+                    else (),
                     tracking=self.tracking.workload if self.tracking is not None else None,
                     private_subnet_ids=network.private_subnet_ids,
                     private_subnet_cidrs=network.private_subnet_cidrs,
@@ -438,3 +476,15 @@ class MlopsPlatform(pulumi.ComponentResource):
     def exports(self) -> dict[str, pulumi.Input[Any]]:
         """Stack outputs (IDs, ARNs, endpoints) to publish with ``pulumi.export``."""
         return dict(self._exports)
+
+
+def _destination_slots(config: PlatformConfig) -> list[str]:
+    """The destination subnets the stack needs besides the endpoints' and the control plane's."""
+    slots = []
+    if config.tracking.enabled:
+        slots.append("tracking-db")
+    if config.orchestrator.enabled and config.orchestrator.mode == "helm":
+        slots.append("orchestrator-db")
+    if config.storage.warehouse:
+        slots.append("warehouse")
+    return slots

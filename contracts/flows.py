@@ -55,12 +55,16 @@ class AwsDestination:
     security_group_id: pulumi.Input[str] | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class ExternalDestination:
-    """A host outside the VPC (e.g. a git server), reached through NAT only when declared."""
+    """An address pods reach that is not an AWS destination of the stack: a host outside the VPC (e.g. a git
+    server, reached through NAT only when declared), or the Kubernetes API's Service IP."""
 
     name: str
     cidrs: tuple[str, ...]
+    security_group_id: pulumi.Input[str] | None = None
+    """The security group of the in-VPC interfaces the address leads to, if any: the API Service IP is forwarded
+    to the control plane's ENIs, which carry the cluster security group. None for hosts outside the VPC."""
 
 
 Destination = Workload | AwsDestination | ExternalDestination
@@ -70,8 +74,9 @@ Destination = Workload | AwsDestination | ExternalDestination
 class AwsSource:
     """An AWS resource inside the VPC that opens connections (e.g. the deploy runner's CodeBuild builds).
 
-    It is not a pod: NetworkPolicies never name it. A flow from it goes to an :class:`AwsDestination` with a
-    security group and becomes an egress rule on ``security_group_id`` (to the destination's group) plus an
+    It is not a pod: NetworkPolicies never name it as a source of egress. A flow from it goes to an
+    :class:`AwsDestination` with a security group, or to a :class:`Workload` (whose pods then get their own
+    security group), and becomes an egress rule on ``security_group_id`` (to the destination's group) plus an
     ingress rule on the destination's group (from ``security_group_id``); never a CIDR.
     """
 
@@ -79,6 +84,9 @@ class AwsSource:
     """Display name, unique in the graph, e.g. ``deploy-runner``."""
     security_group_id: pulumi.Input[str]
     """The security group the resource's network interfaces carry."""
+    cidrs: tuple[str, ...] = ()
+    """The subnets its network interfaces live in. Needed for flows to a :class:`Workload` (a load balancer ->
+    pods): the pods' NetworkPolicy admits these addresses, their security group admits ``security_group_id``."""
 
 
 Source = Workload | AwsSource

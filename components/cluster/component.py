@@ -63,7 +63,13 @@ class ServingClusterArgs:
     """VPC of ``subnet_ids``; EKS derives it from the subnets, it is re-exported as :attr:`ServingCluster.vpc_id`
     for in-cluster controllers that IMDS hop limit 1 keeps from discovering it."""
     subnet_ids: pulumi.Input[Sequence[str]]
-    """Private subnets (at least two AZs) for the control-plane ENIs and every node group."""
+    """Private subnets (at least two AZs) for every node group."""
+    control_plane_subnet_ids: pulumi.Input[Sequence[str]] | None = None
+    """Subnets of the control plane's ENIs (the private API endpoint), at least two AZs: small dedicated ones, so
+    "the API server" and "webhook callers" are addresses no pod has. Default: ``subnet_ids``."""
+    control_plane_subnet_cidrs: Sequence[str] = ()
+    """CIDRs of ``control_plane_subnet_ids``: API clients' NetworkPolicies allow them, since the API's Service IP
+    is forwarded to those ENIs (default: none, for a cluster in shared subnets whose callers allow the VPC)."""
     vpc_cidr: str
     """VPC IPv4 CIDR: where the interface endpoints (STS for IRSA) are reached from pods."""
     tags: Mapping[str, str]
@@ -143,6 +149,14 @@ class ServingCluster(pulumi.ComponentResource):
             policy_arn=control_plane.managed_policy_arn(args.region, "AmazonEKSClusterPolicy"),
             opts=child(),
         )
+        # Security groups for pods: the VPC resource controller (run by EKS with this role) creates the trunk and
+        # branch ENIs (https://docs.aws.amazon.com/eks/latest/userguide/security-groups-pods-deployment.html).
+        resource_controller_policy = aws.iam.RolePolicyAttachment(
+            f"{name}-cluster-vpc-resource-controller",
+            role=cluster_role.name,
+            policy_arn=control_plane.managed_policy_arn(args.region, "AmazonEKSVPCResourceController"),
+            opts=child(),
+        )
         # The account id comes from our own role's ARN, so the component needs no account lookup.
         account = cluster_role.arn.apply(control_plane.account_of)
 
@@ -190,7 +204,7 @@ class ServingCluster(pulumi.ComponentResource):
             version=config.version,
             role_arn=cluster_role.arn,
             vpc_config=aws.eks.ClusterVpcConfigArgs(
-                subnet_ids=args.subnet_ids,
+                subnet_ids=args.control_plane_subnet_ids if args.control_plane_subnet_ids is not None else args.subnet_ids,
                 endpoint_private_access=True,
                 endpoint_public_access=public,
                 # Only an explicit allow-list opens the public endpoint (the policy pack reports it).
@@ -214,7 +228,7 @@ class ServingCluster(pulumi.ComponentResource):
             kubernetes_network_config=aws.eks.ClusterKubernetesNetworkConfigArgs(
                 ip_family="ipv4", service_ipv4_cidr=service_cidr
             ),
-            opts=child(depends_on=[log_group, cluster_policy, cluster_kms]),
+            opts=child(depends_on=[log_group, cluster_policy, resource_controller_policy, cluster_kms]),
         )
 
         # --- OIDC provider for IRSA -------------------------------------------------------------
@@ -344,7 +358,10 @@ class ServingCluster(pulumi.ComponentResource):
         self.vpc_id = pulumi.Output.from_input(args.vpc_id)
         self.flows = serving_flows(args.endpoints or AwsDestination(name="vpc-endpoints", cidrs=(args.vpc_cidr,)))
         self.api_server = ExternalDestination(
-            name="kube-apiserver", cidrs=(f"{kube.api_server_service_ip(service_cidr)}/32",)
+            name="kube-apiserver",
+            cidrs=(f"{kube.api_server_service_ip(service_cidr)}/32", *args.control_plane_subnet_cidrs),
+            # kube-proxy forwards the Service IP to the control plane's ENIs, which carry the cluster group.
+            security_group_id=self.workload_security_group_id,
         )
         self.register_outputs(
             {

@@ -49,13 +49,25 @@ def control_plane_log_group(cluster_name: str) -> str:
 
 
 def vpc_cni_configuration() -> str:
-    """configurationValues of the vpc-cni add-on: NetworkPolicy enforcement ON.
+    """configurationValues of the vpc-cni add-on: NetworkPolicy enforcement and security groups for pods ON.
 
-    Without ``enableNetworkPolicy`` the CNI's node agent is not started and every NetworkPolicy is
-    accepted by the API server but silently not enforced
-    (https://docs.aws.amazon.com/eks/latest/userguide/cni-network-policy-configure.html).
+    - Without ``enableNetworkPolicy`` the CNI's node agent is not started and every NetworkPolicy is accepted by
+      the API server but silently not enforced
+      (https://docs.aws.amazon.com/eks/latest/userguide/cni-network-policy-configure.html).
+    - ``ENABLE_POD_ENI`` lets pods matched by a SecurityGroupPolicy get a branch ENI with their own security
+      groups; ``POD_SECURITY_GROUP_ENFORCING_MODE=standard`` is required for NetworkPolicies to keep applying to
+      those pods (https://docs.aws.amazon.com/eks/latest/best-practices/sgpp.html, "you must use standard mode").
+    - ``DISABLE_TCP_EARLY_DEMUX`` on the init container lets the kubelet's TCP probes reach pods on branch ENIs
+      (https://github.com/aws/amazon-vpc-cni-k8s#disable_tcp_early_demux-v173).
     """
-    return json.dumps({"enableNetworkPolicy": "true"}, sort_keys=True)
+    return json.dumps(
+        {
+            "enableNetworkPolicy": "true",
+            "env": {"ENABLE_POD_ENI": "true", "POD_SECURITY_GROUP_ENFORCING_MODE": "standard"},
+            "init": {"env": {"DISABLE_TCP_EARLY_DEMUX": "true"}},
+        },
+        sort_keys=True,
+    )
 
 
 # --- The cluster key's policy and region fences ------------------------------------------------------

@@ -1,8 +1,10 @@
 """Network: a private VPC whose workloads reach AWS APIs through VPC endpoints, not the internet.
 
-Tiers per availability zone: ``private`` (EKS nodes and pods, internal load balancers), ``database``
-(RDS, no route out of the VPC at all) and ``public`` (NAT gateways and an internet-facing load
-balancer only; created only when one of those is configured). Flow logs go to a CloudWatch log
+Tiers per availability zone: ``private`` (EKS nodes and pods), ``database`` and ``public`` (NAT gateways and an
+internet-facing load balancer only; created only when one of those is configured). The database tier is not one
+subnet but one small subnet per destination (:data:`~components.network.plan.DESTINATION_SLOTS`): each database,
+the warehouse, the interface endpoints, the load balancers and the EKS control-plane ENIs get their own, with no
+route out of the VPC, so a NetworkPolicy that names one destination's addresses reaches nothing else. Flow logs go to a CloudWatch log
 group encrypted with a customer key; the VPC's default security group is stripped of every rule.
 
 CIDR maths (:mod:`components.network.plan`) and endpoint and flow-log policies
@@ -21,7 +23,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.network.config import NetworkConfig
-from components.network.plan import DEFAULT_TIERS, RUNNER_TIER, plan_subnets
+from components.network.plan import DEFAULT_TIERS, RUNNER_TIER, destination_subnets, plan_subnets
 from components.network.policies import (
     flow_log_key_policy,
     flow_log_role_policy,
@@ -49,6 +51,9 @@ class NetworkArgs:
     one NAT gateway, so the runner reaches GitHub, the Pulumi backend, PyPI and chart repositories while the
     workload subnets stay without any (docs/adr/0003-registry-and-air-gap.md). Ignored when ``nat`` is not none
     (the runner then uses the private subnets and their NAT)."""
+    destination_slots: Sequence[str] = ()
+    """Destination subnets to create besides ``endpoints`` and ``control-plane`` (always there): ``tracking-db``,
+    ``orchestrator-db``, ``warehouse``, ``ingress``, as the stack has them."""
 
 
 class Network(pulumi.ComponentResource):
@@ -58,8 +63,9 @@ class Network(pulumi.ComponentResource):
     """The VPC id."""
     private_subnet_ids: pulumi.Output[list[str]]
     """Private (workload) subnets, one per AZ, in AZ order."""
-    database_subnet_ids: pulumi.Output[list[str]]
-    """Database subnets, one per AZ: no route leaves the VPC."""
+    slot_subnet_ids: dict[str, pulumi.Output[list[str]]]
+    """Destination slot (``tracking-db``, ``endpoints``, ``control-plane``, ...) -> its subnets, one per AZ: no
+    route leaves the VPC."""
     public_subnet_ids: pulumi.Output[list[str]]
     """Public subnets (empty unless NAT or a public load balancer is configured)."""
     private_route_table_ids: pulumi.Output[list[str]]
@@ -68,7 +74,7 @@ class Network(pulumi.ComponentResource):
     """Where the deploy runner's builds run: the runner tier (``nat: none`` with ``runner_egress``), else the
     private subnets."""
     endpoints_security_group_id: pulumi.Output[str]
-    """Security group of the interface endpoints (443 from the VPC CIDR only)."""
+    """Security group of the interface endpoints (443 from the security groups of declared callers only)."""
     flow_log_group_name: pulumi.Output[str]
     """CloudWatch log group receiving the VPC flow logs."""
     availability_zones: pulumi.Output[list[str]]
@@ -77,8 +83,8 @@ class Network(pulumi.ComponentResource):
     """The VPC IPv4 block."""
     private_subnet_cidrs: list[str]
     """CIDRs of the private subnets, in AZ order."""
-    database_subnet_cidrs: list[str]
-    """CIDRs of the database subnets, in AZ order."""
+    slot_subnet_cidrs: dict[str, list[str]]
+    """Destination slot -> CIDRs of its subnets, in AZ order."""
     public_subnet_cidrs: list[str]
     """CIDRs of the public subnets actually created (empty when none are)."""
     runner_subnet_cidrs: list[str]
@@ -98,7 +104,8 @@ class Network(pulumi.ComponentResource):
         with_public = config.nat != "none" or config.public_load_balancer is not None or runner_tier
         self.vpc_cidr = config.cidr
         self.private_subnet_cidrs = plan["private"]
-        self.database_subnet_cidrs = plan["database"]
+        slots = sorted({"endpoints", "control-plane", *args.destination_slots})
+        self.slot_subnet_cidrs = {slot: destination_subnets(plan["database"], slot) for slot in slots}
         self.public_subnet_cidrs = plan["public"] if with_public else []
         self.runner_subnet_cidrs = plan["runner"] if runner_tier else []
 
@@ -144,7 +151,7 @@ class Network(pulumi.ComponentResource):
         )
 
         private = self._subnets(name, env, vpc, "private", self.private_subnet_cidrs, azs)
-        database = self._subnets(name, env, vpc, "database", self.database_subnet_cidrs, azs)
+        isolated = {slot: self._subnets(name, env, vpc, slot, cidrs, azs) for slot, cidrs in self.slot_subnet_cidrs.items()}
         public = self._subnets(name, env, vpc, "public", self.public_subnet_cidrs, azs)
         runner = self._subnets(name, env, vpc, "runner", self.runner_subnet_cidrs, azs)
 
@@ -210,11 +217,12 @@ class Network(pulumi.ComponentResource):
             )
             self._associate(name, "runner", runner, [runner_rt] * len(runner))
             runner_rts.append(runner_rt)
-        # Database tier: one route table with the local route only (explicit, so never the main table).
+        # Destination subnets: one route table with the local route only (explicit, so never the main table).
         database_rt = aws.ec2.RouteTable(
             f"{name}-database-rt", vpc_id=vpc.id, tags={"Name": f"{env}-database"}, opts=vpc_opts
         )
-        self._associate(name, "database", database, [database_rt] * len(database))
+        for slot, subnets in isolated.items():
+            self._associate(name, slot, subnets, [database_rt] * len(subnets))
 
         # Endpoints: S3 through the private route tables; interface endpoints in the private subnets.
         policies_input = pulumi.Output.all(account, region)
@@ -231,19 +239,10 @@ class Network(pulumi.ComponentResource):
         endpoints_sg = aws.ec2.SecurityGroup(
             f"{name}-endpoints-sg",
             vpc_id=vpc.id,
-            description=f"Interface VPC endpoints of {env}: HTTPS from inside the VPC only",
+            # No rule here: the zero-trust graph admits 443 from the security group of each declared caller.
+            description=f"Interface VPC endpoints of {env}: HTTPS from declared callers only",
             tags={"Name": f"{env}-endpoints"},
             opts=vpc_opts,
-        )
-        aws.vpc.SecurityGroupIngressRule(
-            f"{name}-endpoints-https",
-            security_group_id=endpoints_sg.id,
-            cidr_ipv4=config.cidr,
-            ip_protocol="tcp",
-            from_port=443,
-            to_port=443,
-            description="HTTPS to AWS APIs from inside the VPC",
-            opts=pulumi.ResourceOptions(parent=endpoints_sg),
         )
         for service in config.interface_endpoints:
             is_s3 = service == "s3"
@@ -259,7 +258,7 @@ class Network(pulumi.ComponentResource):
                 dns_options=aws.ec2.VpcEndpointDnsOptionsArgs(private_dns_only_for_inbound_resolver_endpoint=False)
                 if is_s3
                 else None,
-                subnet_ids=[s.id for s in private],
+                subnet_ids=[s.id for s in isolated["endpoints"]],
                 security_group_ids=[endpoints_sg.id],
                 policy=policies_input.apply(functools.partial(_endpoint_policy, service)),
                 tags={"Name": f"{env}-{service}"},
@@ -272,17 +271,19 @@ class Network(pulumi.ComponentResource):
 
         self.vpc_id = vpc.id
         self.private_subnet_ids = _ids(private)
-        self.database_subnet_ids = _ids(database)
+        self.slot_subnet_ids = {slot: _ids(subnets) for slot, subnets in isolated.items()}
         self.public_subnet_ids = _ids(public)
         self.private_route_table_ids = _ids(private_rts)
         self.runner_subnet_ids = _ids(runner) if runner else self.private_subnet_ids
         self.endpoints_security_group_id = endpoints_sg.id
-        self.endpoints = AwsDestination(name="vpc-endpoints", cidrs=(config.cidr,), security_group_id=endpoints_sg.id)
+        self.endpoints = AwsDestination(
+            name="vpc-endpoints", cidrs=tuple(self.slot_subnet_cidrs["endpoints"]), security_group_id=endpoints_sg.id
+        )
         self.register_outputs(
             {
                 "vpcId": self.vpc_id,
                 "privateSubnetIds": self.private_subnet_ids,
-                "databaseSubnetIds": self.database_subnet_ids,
+                "destinationSubnetIds": self.slot_subnet_ids,
                 "publicSubnetIds": self.public_subnet_ids,
                 "endpointsSecurityGroupId": self.endpoints_security_group_id,
                 "flowLogGroupName": self.flow_log_group_name,

@@ -55,3 +55,45 @@ def plan_subnets(cidr: str, az_count: int, tiers: Mapping[str, int] = DEFAULT_TI
         cursor += MAX_AZS * size
         plan[tier] = [str(net) for net in slots[:az_count]]
     return {tier: plan[tier] for tier in tiers}
+
+
+DESTINATION_SLOTS: Mapping[str, int] = {
+    "tracking-db": 0,
+    "orchestrator-db": 1,
+    "warehouse": 2,
+    "endpoints": 3,
+    "ingress": 4,
+    "control-plane": 5,
+}
+"""What lives in each AZ's database-tier block, one eighth each (slots 6 and 7 are free). One subnet per destination
+and AZ: a NetworkPolicy naming a destination's subnets can reach nothing else, and a slot's CIDR never depends on
+which other destinations the stack has, so enabling one never renumbers (replaces) another."""
+
+SLOT_BITS = 3
+"""Each database-tier block splits into 2**3 slots: a /21 block (in a /16 VPC) gives /24 subnets."""
+
+MIN_SLOT_PREFIX: Mapping[str, int] = {"ingress": 27, "control-plane": 28, "endpoints": 28}
+"""Largest prefix each slot may have: an ALB needs a /27 with 8 free addresses
+(https://docs.aws.amazon.com/elasticloadbalancing/latest/application/application-load-balancers.html#subnets-load-balancer),
+EKS control-plane ENIs a /28 (https://docs.aws.amazon.com/eks/latest/userguide/network-reqs.html)."""
+
+
+def destination_subnets(database_blocks: list[str], slot: str) -> list[str]:
+    """The subnets of ``slot`` (one per AZ), carved from the database-tier blocks (:data:`DESTINATION_SLOTS`).
+
+    Raises ValueError for an unknown slot or a VPC too small for the slot's minimum size.
+    """
+    if slot not in DESTINATION_SLOTS:
+        raise ValueError(f"unknown destination slot {slot!r}; allowed: {sorted(DESTINATION_SLOTS)}")
+    subnets = []
+    for block in database_blocks:
+        net = ipaddress.ip_network(block, strict=True)
+        prefix = net.prefixlen + SLOT_BITS
+        limit = MIN_SLOT_PREFIX.get(slot, SMALLEST_SUBNET_PREFIX)
+        if prefix > limit:
+            raise ValueError(
+                f"the {slot} subnets would be /{prefix} (an eighth of the database block {block}); they need /{limit} "
+                "or larger: use a larger VPC CIDR"
+            )
+        subnets.append(str(list(net.subnets(prefixlen_diff=SLOT_BITS))[DESTINATION_SLOTS[slot]]))
+    return subnets

@@ -25,7 +25,7 @@ from components.orchestration.config import OrchestratorConfig
 from components.orchestration.helm import helm_airflow
 from components.orchestration.mwaa import MwaaEnvironment, MwaaEnvironmentArgs
 from components.registry.images import RegistryBase
-from contracts.flows import AwsDestination, Flow, Workload
+from contracts.flows import AwsDestination, AwsSource, Flow, Workload
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -225,7 +225,9 @@ class Orchestrator(pulumi.ComponentResource):
         self.role_arns = {"execution": environment.execution_role_arn}
         self.destination = environment.destination
         # Nothing in the cluster needs the Airflow UI by default; clients declare `client -> destination:443`.
-        self.flows = []
+        # MWAA's own components call AWS APIs (SQS, Logs, KMS, S3) through the interface endpoints where there are.
+        source = AwsSource(name=f"mwaa/{args.environment}", security_group_id=environment.security_group_id)
+        self.flows = [Flow(source, args.endpoints, 443, description="MWAA -> VPC interface endpoints")]
 
     # --- helm -------------------------------------------------------------------------------------------
 

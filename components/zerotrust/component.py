@@ -1,13 +1,18 @@
 """ZeroTrust: the platform's one flow graph rendered into Kubernetes NetworkPolicies and security-group rules.
 
-What is not declared cannot talk. Per namespace: a default-deny policy for ingress AND egress, and DNS
-egress to kube-dns only. Per workload: one egress policy (its declared flows out) and one ingress
-policy (its declared flows in), each rule pairing exactly one peer with exactly one port, so no flow
-ever widens another. AWS destinations are reached through ipBlocks of their own CIDRs (the VPC CIDR
-for the interface endpoints), never 0.0.0.0/0; their security groups admit the flow's port from the
-cluster's workload security group only. Flows from an AWS source (an AWS resource in the VPC, such as the
-deploy runner) are not pod traffic: they get no NetworkPolicy, only an egress rule on the source's security
-group and an ingress rule on the destination's, each naming the other group (never a CIDR).
+What is not declared cannot talk, at both layers.
+
+Kubernetes layer. Per namespace: a default-deny policy for ingress AND egress, and DNS egress to kube-dns only.
+Per workload: one egress policy (its declared flows out) and one ingress policy (its declared flows in), each
+rule pairing exactly one peer with exactly one port, so no flow ever widens another. AWS destinations are reached
+through ipBlocks of their own subnets (each database, the warehouse and the interface endpoints have their own:
+``components.network.plan.DESTINATION_SLOTS``), never 0.0.0.0/0. A flow from an AWS source to pods (a load
+balancer) is admitted from the source's subnets.
+
+AWS layer. Every workload has its own security group (:mod:`components.zerotrust.pod_identity`), and every flow
+becomes an egress rule on the source's group naming the destination's group plus an ingress rule on the
+destination's group naming the source's: never a CIDR, never the cluster security group as the source of
+workload traffic. Flows from an AWS source (the deploy runner, the nodes) follow the same pattern.
 
 :func:`render_network_policies` is pure (and checked by ``mlopsctl.reachability``); :class:`ZeroTrust`
 turns its output into resources.
@@ -15,9 +20,7 @@ turns its output into resources.
 
 from __future__ import annotations
 
-import hashlib
 import ipaddress
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,12 +29,16 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
+from components.zerotrust.names import slug as _slug
+from components.zerotrust.pod_identity import PodSecurityGroups
 from contracts.flows import (
     AwsDestination,
     AwsSource,
+    Destination,
     ExternalDestination,
     Flow,
     FlowGraph,
+    Source,
     Workload,
     aws_flow_rule_description,
 )
@@ -44,8 +51,6 @@ KUBE_DNS_LABELS = {"k8s-app": "kube-dns"}
 """Labels of the CoreDNS pods on EKS."""
 MANAGED_LABELS = {"app.kubernetes.io/managed-by": "pulumi", "app.kubernetes.io/part-of": "mlops-zero-trust"}
 """Labels on every rendered policy, so reviewers and tools can find them."""
-
-_DNS_NAME = re.compile(r"[^a-z0-9-]+")
 
 
 class FlowGraphError(ValueError):
@@ -69,9 +74,14 @@ def render_network_policies(graph: FlowGraph, namespaces: Sequence[str], vpc_cid
     egress: dict[str, list[dict[str, Any]]] = {}
     ingress: dict[str, list[dict[str, Any]]] = {}
     for flow in _unique_flows(graph.flows):
-        if not isinstance(flow.source, Workload):
-            continue  # an AWS source is not a pod: security groups enforce its flows (ZeroTrust)
         port = {"protocol": flow.protocol, "port": flow.port}
+        if isinstance(flow.source, AwsSource):
+            # Not a pod: no egress policy. Pods it reaches admit its subnets (a load balancer's nodes).
+            if isinstance(flow.destination, Workload):
+                ingress.setdefault(flow.destination.name, []).append(
+                    {"from": [{"ipBlock": {"cidr": cidr}} for cidr in flow.source.cidrs], "ports": [port]}
+                )
+            continue
         egress.setdefault(flow.source.name, []).append({"to": _peers(flow.destination), "ports": [port]})
         if isinstance(flow.destination, Workload):
             ingress.setdefault(flow.destination.name, []).append(
@@ -181,13 +191,18 @@ def _validate(graph: FlowGraph, namespaces: Sequence[str], vpc_cidr: str) -> Non
             raise FlowGraphError(f"workloads {slugs[key]!r} and {workload.name!r} give the same policy name")
     for flow in graph.flows:
         dest = flow.destination
-        if isinstance(flow.source, AwsSource) and not (
-            isinstance(dest, AwsDestination) and dest.security_group_id is not None
-        ):
-            raise FlowGraphError(
-                f"flow {flow.source.name} -> {dest.name}: a flow from an AWS source needs an AWS destination "
-                "with a security group (security groups are the only thing that can enforce it)"
-            )
+        if isinstance(flow.source, AwsSource):
+            if isinstance(dest, Workload):
+                if not flow.source.cidrs:
+                    raise FlowGraphError(
+                        f"flow {flow.source.name} -> {dest.name}: an AWS source that reaches pods needs its subnets "
+                        "(cidrs), which the pods' NetworkPolicy admits"
+                    )
+            elif not (isinstance(dest, AwsDestination) and dest.security_group_id is not None):
+                raise FlowGraphError(
+                    f"flow {flow.source.name} -> {dest.name}: a flow from an AWS source needs pods or an AWS "
+                    "destination with a security group (security groups are the only thing that can enforce it)"
+                )
         if isinstance(dest, AwsDestination):
             if not dest.cidrs:
                 raise FlowGraphError(f"AWS destination {dest.name!r} has no CIDRs")
@@ -258,14 +273,6 @@ def _peers(destination: Workload | AwsDestination | ExternalDestination) -> list
     return [{"ipBlock": {"cidr": cidr}} for cidr in destination.cidrs]
 
 
-def _slug(name: str) -> str:
-    """A DNS-label-safe form of a workload name (policy names), short enough with its prefix."""
-    slug = _DNS_NAME.sub("-", name.lower()).strip("-") or "workload"
-    if len(slug) > 48:
-        slug = f"{slug[:39].rstrip('-')}-{hashlib.sha256(name.encode()).hexdigest()[:8]}"
-    return slug
-
-
 @dataclass(frozen=True, kw_only=True)
 class ZeroTrustArgs:
     """Inputs of :class:`ZeroTrust`."""
@@ -276,8 +283,12 @@ class ZeroTrustArgs:
     """The cluster's workload namespaces; each gets default-deny for ingress and egress."""
     vpc_cidr: str
     """The VPC block: AWS destinations must lie inside it."""
-    workload_security_group_id: pulumi.Input[str]
-    """Security group of the cluster's pods/nodes: the only source AWS destinations admit."""
+    cluster_security_group_id: pulumi.Input[str]
+    """The EKS cluster security group (nodes, CoreDNS, the control plane's ENIs, pods without a group of their
+    own): exported with the others so tools can tell it apart."""
+    pod_security_groups: PodSecurityGroups
+    """Each workload's own security group (created there, on first use, if the platform did not create it
+    before the workload's pods)."""
     k8s_provider: k8s.Provider
     """Provider of the cluster the policies go to."""
     depends_on: Sequence[pulumi.Resource] = field(default_factory=tuple)
@@ -296,6 +307,8 @@ class ZeroTrust(pulumi.ComponentResource):
     ``zeroTrustFlows``."""
     described_workloads: list[dict[str, Any]]
     """Plain rows {name, namespace, labels}: export as ``zeroTrustWorkloads``."""
+    described_security_groups: list[dict[str, Any]]
+    """Plain rows {name, kind, securityGroupId}: export as ``zeroTrustSecurityGroups``."""
     security_group_rule_ids: pulumi.Output[list[str]]
     """Ids of the security-group rules created for flows to AWS destinations (for flows from AWS sources,
     both the ingress and the egress rule)."""
@@ -315,77 +328,74 @@ class ZeroTrust(pulumi.ComponentResource):
                 f"{name}-{meta['namespace']}-{meta['name']}", metadata=meta, spec=policy["spec"], opts=k8s_opts
             )
 
-        rules = []
-        for (dest, port, protocol), sources in _security_group_rules(self.flows).items():
-            assert dest.security_group_id is not None
-            rules.append(
-                aws.vpc.SecurityGroupIngressRule(
-                    f"{name}-{_slug(dest.name)}-{protocol.lower()}-{port}",
-                    security_group_id=dest.security_group_id,
-                    # Never a CIDR: only members of the workload security group (the cluster's pods/nodes).
-                    referenced_security_group_id=args.workload_security_group_id,
-                    ip_protocol=protocol.lower(),
-                    from_port=port,
-                    to_port=port,
-                    description=f"zero-trust flows to {dest.name}: {', '.join(sources)}"[:255],
-                    opts=pulumi.ResourceOptions(parent=self),
-                )
-            )
-        rules.extend(self._aws_source_rules(name, self.flows))
-        self.security_group_rule_ids = pulumi.Output.all(*[r.id for r in rules]).apply(
+        groups = args.pod_security_groups
+        rules = [self._flow_rules(name, flow, groups) for flow in self.flows]
+        self.security_group_rule_ids = pulumi.Output.all(*[r.id for pair in rules for r in pair]).apply(
             lambda ids: [str(i) for i in ids]
         )
+        self.described_security_groups = _describe_groups(self.flows, groups, args.cluster_security_group_id)
         self.register_outputs({"securityGroupRuleIds": self.security_group_rule_ids})
 
-    def _aws_source_rules(self, name: str, flows: Sequence[Flow]) -> list[pulumi.CustomResource]:
-        """Both ends of each flow from an AWS source: egress on its group, ingress on the destination's."""
-        rules: list[pulumi.CustomResource] = []
-        for flow in flows:
-            source, dest = flow.source, flow.destination
-            if not isinstance(source, AwsSource) or not isinstance(dest, AwsDestination):
-                continue
-            assert dest.security_group_id is not None  # validated
-            common: dict[str, Any] = {
-                "ip_protocol": flow.protocol.lower(),
-                "from_port": flow.port,
-                "to_port": flow.port,
-                "description": aws_flow_rule_description(source.name, dest.name, flow.port, flow.protocol),
-            }
-            prefix = f"{name}-{_slug(source.name)}-{_slug(dest.name)}-{flow.protocol.lower()}-{flow.port}"
-            rules.append(
+    def _flow_rules(self, name: str, flow: Flow, groups: PodSecurityGroups) -> list[pulumi.CustomResource]:
+        """The security-group rules of one flow: egress on the source's group, ingress on the destination's, each
+        naming the other group. Towards a host outside the VPC (no group there): egress to its CIDRs only."""
+        source, dest = flow.source, flow.destination
+        source_group = _group_of(source, groups)
+        dest_group = _group_of(dest, groups)
+        common: dict[str, Any] = {
+            "ip_protocol": flow.protocol.lower(),
+            "from_port": flow.port,
+            "to_port": flow.port,
+            "description": aws_flow_rule_description(source.name, dest.name, flow.port, flow.protocol),
+        }
+        prefix = f"{name}-{_slug(source.name)}-{_slug(dest.name)}-{flow.protocol.lower()}-{flow.port}"
+        opts = pulumi.ResourceOptions(parent=self)
+        if dest_group is None:
+            return [
                 aws.vpc.SecurityGroupEgressRule(
-                    f"{prefix}-egress",
-                    security_group_id=source.security_group_id,
-                    referenced_security_group_id=dest.security_group_id,
-                    opts=pulumi.ResourceOptions(parent=self),
-                    **common,
+                    f"{prefix}-egress-{i}", security_group_id=source_group, cidr_ipv4=cidr, opts=opts, **common
                 )
-            )
-            rules.append(
-                aws.vpc.SecurityGroupIngressRule(
-                    f"{prefix}-ingress",
-                    security_group_id=dest.security_group_id,
-                    referenced_security_group_id=source.security_group_id,
-                    opts=pulumi.ResourceOptions(parent=self),
-                    **common,
-                )
-            )
-        return rules
+                for i, cidr in enumerate(dest.cidrs if isinstance(dest, ExternalDestination) else ())
+            ]
+        return [
+            aws.vpc.SecurityGroupEgressRule(
+                f"{prefix}-egress",
+                security_group_id=source_group,
+                referenced_security_group_id=dest_group,
+                opts=opts,
+                **common,
+            ),
+            aws.vpc.SecurityGroupIngressRule(
+                f"{prefix}-ingress",
+                security_group_id=dest_group,
+                referenced_security_group_id=source_group,
+                opts=opts,
+                **common,
+            ),
+        ]
 
 
-def _security_group_rules(flows: Sequence[Flow]) -> dict[tuple[AwsDestination, int, str], list[str]]:
-    """One rule per (AWS destination with a security group, port, protocol): AWS rejects duplicate rules.
+def _group_of(end: Source | Destination, groups: PodSecurityGroups) -> pulumi.Input[str] | None:
+    """The security group standing for a flow endpoint: a workload's own, an AWS resource's, or None (a host
+    outside the VPC, or an address no group guards)."""
+    if isinstance(end, Workload):
+        return groups.security_group_id(end)
+    return end.security_group_id
 
-    Only flows from pods: those are opened from the cluster's workload security group.
-    """
-    first: dict[str, AwsDestination] = {}
-    rules: dict[tuple[AwsDestination, int, str], list[str]] = {}
+
+def _describe_groups(
+    flows: Sequence[Flow], groups: PodSecurityGroups, cluster_security_group_id: pulumi.Input[str]
+) -> list[dict[str, Any]]:
+    """Rows {name, kind, securityGroupId} for the ``zeroTrustSecurityGroups`` output: which group stands for which
+    endpoint (kind workload | aws | awsSource | cluster | shared), so tools can evaluate the AWS layer."""
+    rows: dict[str, dict[str, Any]] = {}
     for flow in flows:
-        dest = flow.destination
-        if not isinstance(flow.source, Workload):
-            continue
-        if isinstance(dest, AwsDestination) and dest.security_group_id is not None:
-            # Equal names are the same destination (validated), even when declared as separate objects.
-            dest = first.setdefault(dest.name, dest)
-            rules.setdefault((dest, flow.port, flow.protocol), []).append(flow.source.name)
-    return rules
+        for end in (flow.source, flow.destination):
+            group = _group_of(end, groups)
+            if group is None or end.name in rows:
+                continue
+            kind = "workload" if isinstance(end, Workload) else "awsSource" if isinstance(end, AwsSource) else "aws"
+            rows[end.name] = {"name": end.name, "kind": kind, "securityGroupId": group}
+    rows["cluster"] = {"name": "cluster", "kind": "cluster", "securityGroupId": cluster_security_group_id}
+    rows["pod-dns"] = {"name": "pod-dns", "kind": "shared", "securityGroupId": groups.dns_security_group_id}
+    return [rows[name] for name in sorted(rows)]

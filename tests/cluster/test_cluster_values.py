@@ -28,8 +28,13 @@ def walk(tree: Any, key: str) -> list[Any]:
     return found
 
 
-def test_vpc_cni_enables_network_policy_with_the_documented_string_value() -> None:
-    assert json.loads(control_plane.vpc_cni_configuration()) == {"enableNetworkPolicy": "true"}
+def test_vpc_cni_enables_network_policy_and_pod_security_groups_in_standard_mode() -> None:
+    assert json.loads(control_plane.vpc_cni_configuration()) == {
+        "enableNetworkPolicy": "true",
+        # standard, not strict: NetworkPolicies keep applying to pods with their own security group.
+        "env": {"ENABLE_POD_ENI": "true", "POD_SECURITY_GROUP_ENFORCING_MODE": "standard"},
+        "init": {"env": {"DISABLE_TCP_EARLY_DEMUX": "true"}},
+    }
 
 
 @pytest.mark.parametrize(

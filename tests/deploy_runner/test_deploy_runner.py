@@ -348,7 +348,10 @@ def test_the_runner_reaches_the_api_through_a_declared_group_to_group_flow(
     (project,) = graph.by_type(PROJECT)
     (runner_group,) = project.inputs["vpcConfig"]["securityGroupIds"]
     (cluster,) = graph.by_type("aws:eks/cluster:Cluster")
-    ingress = [r for r in graph.by_type(INGRESS) if r.inputs.get("referencedSecurityGroupId") == runner_group]
+    from_runner = [r for r in graph.by_type(INGRESS) if r.inputs.get("referencedSecurityGroupId") == runner_group]
+    # Two: the API (on the cluster group) and the interface endpoints (on theirs).
+    assert len(from_runner) == 2
+    ingress = [r for r in from_runner if r.property_dependencies["securityGroupId"] == (cluster.urn,)]
     assert len(ingress) == 1
     rule = ingress[0].inputs
     assert rule["fromPort"] == rule["toPort"] == 443 and rule["ipProtocol"] == "tcp"
@@ -364,7 +367,7 @@ def test_the_runner_reaches_the_api_through_a_declared_group_to_group_flow(
     ]
     assert len(egress) == 1 and egress[0]["fromPort"] == 443
     flows = graph.outputs["zeroTrustFlows"]
-    row = next(f for f in flows if f["source"] == "deploy-runner")
+    row = next(f for f in flows if f["source"] == "deploy-runner" and f["destination"] == "eks-api-endpoint")
     assert row == {
         "source": "deploy-runner",
         "destination": "eks-api-endpoint",
@@ -375,8 +378,9 @@ def test_the_runner_reaches_the_api_through_a_declared_group_to_group_flow(
         "sourceKind": "aws",
     }
     matrix = connectivity(graph)
-    (runner_row,) = [r for r in matrix.rows if r.source == "deploy-runner"]
-    assert runner_row.layer == "aws" and runner_row.status == "ok" and matrix.ok
+    runner_rows = [r for r in matrix.rows if r.source == "deploy-runner"]
+    assert {r.destination.split(" / ")[0] for r in runner_rows} == {"eks-api-endpoint", "vpc-endpoints"}
+    assert all(r.layer == "aws" and r.status == "ok" for r in runner_rows) and matrix.ok
 
 
 def test_every_workflow_that_runs_on_the_runner_is_admitted_by_its_webhook() -> None:

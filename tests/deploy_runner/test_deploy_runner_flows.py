@@ -16,6 +16,7 @@ from components.zerotrust.component import (
     describe_flows,
     render_network_policies,
 )
+from pod_groups import pod_groups
 from contracts.flows import AwsDestination, AwsSource, ExternalDestination, Flow, FlowGraph, Workload
 from mlopsctl.connectivity import EGRESS_RULE_TYPE, INGRESS_RULE_TYPE, connectivity
 from mlopsctl.engine import Graph, run_program
@@ -44,7 +45,7 @@ def planned() -> Graph:
                 graph=flows,
                 namespaces=["airflow"],
                 vpc_cidr=VPC,
-                workload_security_group_id="sg-nodes",
+                cluster_security_group_id="sg-nodes", pod_security_groups=pod_groups(provider, cluster_sg="sg-nodes"),
                 k8s_provider=provider,
             ),
         )
@@ -62,18 +63,27 @@ def test_an_aws_source_gets_no_network_policy() -> None:
 
 
 @pytest.mark.parametrize(
-    "destination",
+    ("destination", "error"),
     [
-        SCHEDULER,
-        AwsDestination(name="endpoints", cidrs=(VPC,)),
-        ExternalDestination("github", ("140.82.112.0/20",)),
+        (SCHEDULER, "an AWS source that reaches pods needs its subnets"),
+        (AwsDestination(name="endpoints", cidrs=(VPC,)), "needs pods or an AWS destination with a security group"),
+        (ExternalDestination("github", ("140.82.112.0/20",)), "needs pods or an AWS destination with a security group"),
     ],
-    ids=["workload", "aws-without-group", "external"],
+    ids=["workload-without-subnets", "aws-without-group", "external"],
 )
-def test_an_aws_source_needs_an_aws_destination_with_a_group(destination: object) -> None:
+def test_an_aws_source_needs_a_destination_security_groups_can_guard(destination: object, error: str) -> None:
     flows = graph(Flow(RUNNER, destination, 443))  # type: ignore[arg-type]
-    with pytest.raises(FlowGraphError, match="a flow from an AWS source needs an AWS destination with a security"):
+    with pytest.raises(FlowGraphError, match=error):
         render_network_policies(flows, ["airflow"], VPC)
+
+
+def test_an_aws_source_reaching_pods_is_admitted_from_its_subnets() -> None:
+    balancer = AwsSource(name="alb", security_group_id="sg-alb", cidrs=("10.40.196.0/24",))
+    policies = render_network_policies(graph(Flow(balancer, SCHEDULER, 8080)), ["airflow"], VPC)
+    (ingress,) = [p for p in policies if p["metadata"]["name"] == "ingress-airflow-scheduler"]
+    assert ingress["spec"]["ingress"] == [
+        {"from": [{"ipBlock": {"cidr": "10.40.196.0/24"}}], "ports": [{"protocol": "TCP", "port": 8080}]}
+    ]
 
 
 def test_a_name_shared_by_a_workload_and_an_aws_source_is_refused() -> None:
@@ -94,7 +104,7 @@ def test_zero_trust_opens_both_ends_group_to_group() -> None:
     egress = {r.name: r.inputs for r in built.by_type(EGRESS_RULE_TYPE)}
     ingress = {r.name: r.inputs for r in built.by_type(INGRESS_RULE_TYPE)}
     description = "zero-trust flow deploy-runner -> eks-api-endpoint tcp/443"
-    assert egress == {
+    assert {name: rule for name, rule in egress.items() if "deploy-runner" in name} == {
         "zerotrust-deploy-runner-eks-api-endpoint-tcp-443-egress": {
             "securityGroupId": "sg-runner",
             "referencedSecurityGroupId": "sg-cluster",
@@ -112,12 +122,12 @@ def test_zero_trust_opens_both_ends_group_to_group() -> None:
         "toPort": 443,
         "description": description,
     }
-    # Pod flows keep their rules (and names): from the workload group, never from the runner's.
-    assert ingress["zerotrust-eks-api-endpoint-tcp-443"]["referencedSecurityGroupId"] == "sg-nodes"
-    assert ingress["zerotrust-eks-api-endpoint-tcp-443"]["description"] == (
-        "zero-trust flows to eks-api-endpoint: airflow/scheduler"
+    # Pod flows open from the workload's own group, never from the runner's nor the cluster's.
+    scheduler_group = ingress["zerotrust-airflow-scheduler-db-tcp-5432-ingress"]["referencedSecurityGroupId"]
+    assert scheduler_group not in ("sg-nodes", "sg-runner", "sg-cluster")
+    assert ingress["zerotrust-airflow-scheduler-eks-api-endpoint-tcp-443-ingress"]["referencedSecurityGroupId"] == (
+        scheduler_group
     )
-    assert ingress["zerotrust-db-tcp-5432"]["referencedSecurityGroupId"] == "sg-nodes"
     assert all("cidrIpv4" not in rule for rule in ingress.values())
 
 

@@ -13,6 +13,7 @@ import yaml
 
 from components.cluster.config import ClusterConfig
 from components.zerotrust.component import ZeroTrust, ZeroTrustArgs
+from pod_groups import pod_groups
 from contracts.flows import AwsDestination, Flow, FlowGraph, Workload
 from mlopsctl.engine import Graph, run_program
 from mlopsctl.manifests import kubernetes_objects, write_manifests
@@ -75,7 +76,7 @@ def build() -> Graph:
         endpoints = AwsDestination(name="vpc-endpoints", cidrs=("10.40.0.0/16",), security_group_id="sg-e")
         graph = FlowGraph([Flow(worker, mlflow, 5000), Flow(mlflow, endpoints, 443)])
         ZeroTrust("zt", ZeroTrustArgs(graph=graph, namespaces=["airflow", "mlflow"], vpc_cidr="10.40.0.0/16",
-                                      workload_security_group_id="sg-n", k8s_provider=provider))  # fmt: skip
+                                      cluster_security_group_id="sg-n", pod_security_groups=pod_groups(provider, cluster_sg="sg-n"), k8s_provider=provider))  # fmt: skip
 
     return run_program(program)
 
@@ -90,6 +91,7 @@ def test_one_file_per_object_in_namespace_folders(tmp_path: Path) -> None:
         "airflow/networkpolicy-allow-dns-egress.yaml",
         "airflow/networkpolicy-default-deny.yaml",
         "airflow/networkpolicy-egress-airflow-worker.yaml",
+        "airflow/securitygrouppolicy-pod-sg-airflow-worker.yaml",
         "mlflow/configmap-settings.yaml",
         "mlflow/deployment-mlflow.yaml",
         "mlflow/networkpolicy-allow-dns-egress.yaml",
@@ -97,6 +99,7 @@ def test_one_file_per_object_in_namespace_folders(tmp_path: Path) -> None:
         "mlflow/networkpolicy-egress-mlflow-server.yaml",
         "mlflow/networkpolicy-ingress-mlflow-server.yaml",
         "mlflow/secret-db.yaml",
+        "mlflow/securitygrouppolicy-pod-sg-mlflow-server.yaml",
         "mlflow/serviceaccount-mlflow.yaml",
         "serving/inferenceservice-model.yaml",
     ]
@@ -106,8 +109,8 @@ def test_manifests_are_valid_against_the_kubernetes_schemas(tmp_path: Path) -> N
     checked = 0
     for path in write_manifests(build(), tmp_path):
         body = yaml.safe_load(path.read_text())
-        if body["kind"] == "InferenceService":
-            continue  # a CRD kind: no schema in the Kubernetes distribution
+        if body["kind"] in ("InferenceService", "SecurityGroupPolicy"):
+            continue  # CRD kinds: no schema in the Kubernetes distribution
         assert kubernetes_validate.validate(body, KUBERNETES_VERSION, strict=True) == KUBERNETES_VERSION
         checked += 1
     assert checked == 13

@@ -35,7 +35,7 @@ def build(az_count: int = 3, nat: str = "single", public_lb: bool = False) -> Gr
         _BUILT[(az_count, nat, public_lb)] = network
         pulumi.export("vpcId", network.vpc_id)
         pulumi.export("private", network.private_subnet_ids)
-        pulumi.export("database", network.database_subnet_ids)
+        pulumi.export("endpointSubnets", network.slot_subnet_ids["endpoints"])
         pulumi.export("public", network.public_subnet_ids)
         pulumi.export("endpointsSg", network.endpoints_security_group_id)
         pulumi.export("azs", network.availability_zones)
@@ -54,15 +54,15 @@ def counts(graph: Graph) -> Counter[str]:
 @pytest.mark.parametrize(
     ("az_count", "nat", "public_lb", "expected"),
     [
-        # (private, database, public, igw, nat, eip, total registrations incl. the component)
-        # total = 22 + 5 per AZ (+1: the ec2 endpoint with nat none); public tier + 3 + 2 per AZ; NAT mode + 2 per gateway + 1 route per AZ
-        (2, "none", False, (2, 2, 0, 0, 0, 0, 33)),
-        (2, "none", True, (2, 2, 2, 1, 0, 0, 40)),
-        (2, "single", False, (2, 2, 2, 1, 1, 1, 43)),
-        (2, "per-az", False, (2, 2, 2, 1, 2, 2, 45)),
-        (3, "none", False, (3, 3, 0, 0, 0, 0, 38)),
-        (3, "single", False, (3, 3, 3, 1, 1, 1, 51)),
-        (3, "per-az", False, (3, 3, 3, 1, 3, 3, 55)),
+        # (private, destination subnets (endpoints + control plane), public, igw, nat, eip, total registrations)
+        # total = 21 + 7 per AZ (+1: the ec2 endpoint with nat none); public tier + 3 + 2 per AZ; NAT mode + 2 per gateway + 1 route per AZ
+        (2, "none", False, (2, 4, 0, 0, 0, 0, 36)),
+        (2, "none", True, (2, 4, 2, 1, 0, 0, 43)),
+        (2, "single", False, (2, 4, 2, 1, 1, 1, 46)),
+        (2, "per-az", False, (2, 4, 2, 1, 2, 2, 48)),
+        (3, "none", False, (3, 6, 0, 0, 0, 0, 43)),
+        (3, "single", False, (3, 6, 3, 1, 1, 1, 56)),
+        (3, "per-az", False, (3, 6, 3, 1, 3, 3, 60)),
     ],
 )
 def test_tiers_and_nat_per_configuration(az_count: int, nat: str, public_lb: bool, expected: tuple[int, ...]) -> None:
@@ -70,7 +70,7 @@ def test_tiers_and_nat_per_configuration(az_count: int, nat: str, public_lb: boo
     c = counts(graph)
     found = (
         len(subnets(graph, "private")),
-        len(subnets(graph, "database")),
+        len(subnets(graph, "endpoints")) + len(subnets(graph, "control-plane")),
         len(subnets(graph, "public")),
         c["InternetGateway"],
         c["NatGateway"],
@@ -90,11 +90,13 @@ def test_subnets_spread_over_azs_with_planned_cidrs_and_lb_tags() -> None:
     assert [r.inputs["cidrBlock"] for r in private] == network.private_subnet_cidrs
     assert all(r.inputs["tags"]["kubernetes.io/role/internal-elb"] == "1" for r in private)
     assert all(r.inputs["tags"]["kubernetes.io/role/elb"] == "1" for r in subnets(graph, "public"))
-    assert all("kubernetes.io/role/elb" not in r.inputs["tags"] for r in private + subnets(graph, "database"))
+    assert all("kubernetes.io/role/elb" not in r.inputs["tags"] for r in private + subnets(graph, "endpoints"))
     assert all(r.inputs["mapPublicIpOnLaunch"] is False for r in graph.by_type(SUBNET))
-    assert [r.inputs["cidrBlock"] for r in sorted(subnets(graph, "database"), key=lambda r: r.name)] == (
-        network.database_subnet_cidrs
-    )
+    for slot in ("endpoints", "control-plane"):
+        cidrs = [r.inputs["cidrBlock"] for r in sorted(subnets(graph, slot), key=lambda r: r.name)]
+        assert cidrs == network.slot_subnet_cidrs[slot]
+    # One eighth of each AZ's database-tier /21: /24s no pod address is in.
+    assert network.slot_subnet_cidrs["endpoints"] == ["10.40.195.0/24", "10.40.203.0/24", "10.40.211.0/24"]
 
 
 def test_vpc_has_dns_support_and_hostnames() -> None:
@@ -119,7 +121,7 @@ def test_routes_private_via_nat_database_nowhere() -> None:
     assert not [r for r in routes if database_rt.urn in r.dependencies]
     assert not build(2, "none").by_type("aws:ec2/route:Route")  # no NAT, no public tier: no way out
     associations = graph.by_type("aws:ec2/routeTableAssociation:RouteTableAssociation")
-    assert len(associations) == 9  # every subnet explicitly associated, none on the main table
+    assert len(associations) == 12  # every subnet explicitly associated, none on the main table
 
 
 def test_flow_logs_encrypted_with_retention() -> None:
@@ -137,7 +139,7 @@ def test_flow_logs_encrypted_with_retention() -> None:
     assert {"Service": "logs.eu-west-1.amazonaws.com"} in [s["Principal"] for s in policy["Statement"]]
 
 
-def test_endpoints_private_dns_in_private_subnets_behind_https_only_sg() -> None:
+def test_endpoints_private_dns_in_their_own_subnets_behind_a_group_without_rules() -> None:
     graph = build()
     (s3,) = [r for r in graph.by_type(ENDPOINT) if r.inputs["vpcEndpointType"] == "Gateway"]
     assert s3.inputs["serviceName"] == "com.amazonaws.eu-west-1.s3" and len(s3.inputs["routeTableIds"]) == 3
@@ -153,24 +155,24 @@ def test_endpoints_private_dns_in_private_subnets_behind_https_only_sg() -> None
     assert s3_interface.inputs["dnsOptions"] == {"privateDnsOnlyForInboundResolverEndpoint": False}
     assert s3.urn in s3_interface.dependencies
     assert "aws:ResourceAccount" in s3_interface.inputs["policy"]
-    private_ids = set(graph.outputs["private"])
+    endpoint_subnets = set(graph.outputs["endpointSubnets"])
     for endpoint in endpoints.values():
         assert endpoint.inputs["vpcEndpointType"] == "Interface"
         assert endpoint.inputs["privateDnsEnabled"] is True
-        assert set(endpoint.inputs["subnetIds"]) == private_ids
+        assert set(endpoint.inputs["subnetIds"]) == endpoint_subnets
         assert endpoint.inputs["securityGroupIds"] == [graph.outputs["endpointsSg"]]
         assert json.loads(endpoint.inputs["policy"])["Statement"][0]["Condition"] == {
             "StringEquals": {"aws:PrincipalAccount": "123456789012"}
         }
-    (rule,) = graph.by_type(INGRESS_RULE)
-    assert (rule.inputs["cidrIpv4"], rule.inputs["fromPort"], rule.inputs["toPort"]) == ("10.40.0.0/16", 443, 443)
+    # No CIDR admits anyone: the zero-trust graph adds 443 from each declared caller's group.
+    assert not graph.by_type(INGRESS_RULE)
 
 
 def test_endpoints_destination_describes_the_endpoints() -> None:
     build()
     network = _BUILT[(3, "single", False)]
     assert network.endpoints.name == "vpc-endpoints"
-    assert network.endpoints.cidrs == ("10.40.0.0/16",)
+    assert network.endpoints.cidrs == ("10.40.195.0/24", "10.40.203.0/24", "10.40.211.0/24")
     assert network.vpc_cidr == "10.40.0.0/16"
 
 

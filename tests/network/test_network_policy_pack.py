@@ -9,6 +9,7 @@ import pulumi_kubernetes as k8s
 from components.network.component import Network, NetworkArgs
 from components.network.config import NetworkConfig, PublicLoadBalancerConfig
 from components.zerotrust.component import ZeroTrust, ZeroTrustArgs
+from pod_groups import pod_groups
 from contracts.flows import AwsDestination, Flow, FlowGraph, Workload
 from mlopsctl.engine import run_program
 from mlopsctl.policy import evaluate
@@ -21,7 +22,8 @@ OURS = ("mlops:network:Network", "mlops:zerotrust:ZeroTrust")
 def program() -> None:
     provider = aws.Provider("aws", region="eu-west-1", default_tags=aws.ProviderDefaultTagsArgs(tags=TAGS))
     opts = pulumi.ResourceOptions(providers=[provider])
-    per_az = Network("net-a", NetworkArgs(config=NetworkConfig(nat="per-az"), environment="dev-a"), opts=opts)
+    per_az = Network("net-a", NetworkArgs(config=NetworkConfig(nat="per-az"), environment="dev-a",
+                                         destination_slots=["tracking-db"]), opts=opts)  # fmt: skip
     public_lb = PublicLoadBalancerConfig(allowed_cidrs=["203.0.113.0/24"])
     Network("net-b", NetworkArgs(config=NetworkConfig(nat="none", public_load_balancer=public_lb, interface_endpoints=ENDPOINTS), environment="dev-b"),
             opts=opts)  # fmt: skip
@@ -33,12 +35,12 @@ def program() -> None:
     ]
     mlflow = Workload.of("mlflow/server", "mlflow", {"app": "mlflow"})
     predictor = Workload.of("serving/predictor", "serving", {"component": "predictor"})
-    db = AwsDestination(name="db", cidrs=tuple(per_az.database_subnet_cidrs), security_group_id="sg-db")
+    db = AwsDestination(name="db", cidrs=tuple(per_az.slot_subnet_cidrs["tracking-db"]), security_group_id="sg-db")
     graph = FlowGraph([Flow(predictor, mlflow, 5000), Flow(mlflow, per_az.endpoints, 443), Flow(mlflow, db, 5432)])
     ZeroTrust(
         "zt",
         ZeroTrustArgs(graph=graph, namespaces=["mlflow", "serving"], vpc_cidr=per_az.vpc_cidr,
-                      workload_security_group_id="sg-nodes", k8s_provider=cluster, depends_on=namespaces),
+                      cluster_security_group_id="sg-nodes", pod_security_groups=pod_groups(cluster, cluster_sg="sg-nodes", opts=opts), k8s_provider=cluster, depends_on=namespaces),
         opts=opts,
     )  # fmt: skip
 

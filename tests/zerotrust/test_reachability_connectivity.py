@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from components.zerotrust.component import ZeroTrust, ZeroTrustArgs
+from pod_groups import pod_groups
 from contracts.flows import AwsDestination, ExternalDestination, Flow, FlowGraph, Workload
 from mlopsctl.connectivity import NETWORK_POLICY_TYPE, build_report, connectivity
 from mlopsctl.engine import Graph, run_program
@@ -32,7 +33,7 @@ def build(extra_policy: bool = False) -> Graph:
         graph.add([Flow(MLFLOW, AwsDestination(name="db", cidrs=("10.40.192.0/21",), security_group_id="sg-d"), 5432)])
         graph.add([Flow(WORKER, ExternalDestination("github", ("140.82.112.0/20",)), 443)])
         zt = ZeroTrust("zt", ZeroTrustArgs(graph=graph, namespaces=["airflow", "mlflow", "serving"], vpc_cidr=VPC,
-                                           workload_security_group_id="sg-n", k8s_provider=provider))  # fmt: skip
+                                           cluster_security_group_id="sg-n", pod_security_groups=pod_groups(provider, cluster_sg="sg-n"), k8s_provider=provider))  # fmt: skip
         pulumi.export("zeroTrustFlows", zt.described_flows)
         pulumi.export("zeroTrustWorkloads", zt.described_workloads)
         if extra_policy:  # someone else's policy opening the internet to MLflow
@@ -128,7 +129,7 @@ def test_destinations_sharing_cidrs_are_compared_under_one_label() -> None:
             ]
         )
         zt = ZeroTrust("zt", ZeroTrustArgs(graph=graph, namespaces=["airflow", "mlflow", "serving"], vpc_cidr=VPC,
-                                           workload_security_group_id="sg-n", k8s_provider=provider))  # fmt: skip
+                                           cluster_security_group_id="sg-n", pod_security_groups=pod_groups(provider, cluster_sg="sg-n"), k8s_provider=provider))  # fmt: skip
         pulumi.export("zeroTrustFlows", zt.described_flows)
         pulumi.export("zeroTrustWorkloads", zt.described_workloads)
 
