@@ -29,11 +29,21 @@ class Workload:
     namespace: str
     labels: tuple[tuple[str, str], ...]
     """Label selector as sorted (key, value) pairs, so workloads stay hashable."""
+    own_security_group: bool = True
+    """Whether its pods get a security group of their own (security groups for pods). False for the controllers
+    installed with the cluster itself (cert-manager, KServe, the secrets operator, the autoscaler): their pods
+    run before any SecurityGroupPolicy can exist and keep the cluster security group, so at the AWS layer they
+    are the nodes."""
 
     @staticmethod
-    def of(name: str, namespace: str, labels: Mapping[str, str]) -> Workload:
+    def of(name: str, namespace: str, labels: Mapping[str, str], *, own_security_group: bool = True) -> Workload:
         """Build a workload from a label mapping."""
-        return Workload(name=name, namespace=namespace, labels=tuple(sorted(labels.items())))
+        return Workload(
+            name=name,
+            namespace=namespace,
+            labels=tuple(sorted(labels.items())),
+            own_security_group=own_security_group,
+        )
 
     @property
     def selector(self) -> dict[str, str]:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import re
+from functools import cache
+from pathlib import Path
 from typing import Literal, Self
 
 from pydantic import Field, field_validator, model_validator
@@ -23,6 +26,14 @@ GRAVITON = re.compile(r"^[a-z]+\d+g[a-z]*(-[a-z]+)?\.")
 """AWS Graviton (arm64) families: a 'g' right after the generation digit (m7g, c7gn, r8gd, t4g, g5g)."""
 GPU_FAMILY = re.compile(r"^(g4dn|g5|g5g|g6|g6e|gr6|p3|p3dn|p4d|p4de|p5|p5e|p5en|p6-b200)\.")
 """Instance families with NVIDIA GPUs, which the AL2023 NVIDIA AMI and the device plugin serve."""
+
+
+@cache
+def branch_interfaces() -> dict[str, int]:
+    """Instance type -> branch network interfaces per node (pods with their own security group), for the types
+    that support them: the VPC resource controller's table, committed by ``tools/branch_enis.py``."""
+    data = json.loads((Path(__file__).parent / "data" / "branch_enis.json").read_text(encoding="utf-8"))
+    return {str(name): int(count) for name, count in data["branchInterfaces"].items()}
 
 
 class NodePoolConfig(Section):
@@ -49,6 +60,15 @@ class NodePoolConfig(Section):
         arches = {"arm64" if GRAVITON.match(name) else "x86_64" for name in value}
         if len(arches) > 1:
             raise ValueError(f"{value} mix x86_64 and arm64 (Graviton) types; a node group runs one AMI architecture")
+        # Every declared workload's pods get their own security group through a branch network interface
+        # (zero trust at the AWS layer), which only some Nitro types offer.
+        unsupported = [name for name in value if name not in branch_interfaces()]
+        if unsupported:
+            raise ValueError(
+                f"{echo(', '.join(unsupported))} cannot give pods their own security group (no branch network "
+                "interfaces: burstable t2/t3/t4g and older generations lack them); use a current Nitro type such as "
+                "m7i.large, m6a.large or c7i.large"
+            )
         return value
 
     @model_validator(mode="after")

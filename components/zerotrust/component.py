@@ -328,20 +328,33 @@ class ZeroTrust(pulumi.ComponentResource):
                 f"{name}-{meta['namespace']}-{meta['name']}", metadata=meta, spec=policy["spec"], opts=k8s_opts
             )
 
-        groups = args.pod_security_groups
-        rules = [self._flow_rules(name, flow, groups) for flow in self.flows]
-        self.security_group_rule_ids = pulumi.Output.all(*[r.id for pair in rules for r in pair]).apply(
+        groups = _Groups(args.pod_security_groups, args.cluster_security_group_id)
+        rules: list[pulumi.CustomResource] = []
+        opened: set[tuple[Any, ...]] = set()
+        for flow in self.flows:
+            rules += self._flow_rules(name, flow, groups, opened)
+        self.security_group_rule_ids = pulumi.Output.all(*[r.id for r in rules]).apply(
             lambda ids: [str(i) for i in ids]
         )
-        self.described_security_groups = _describe_groups(self.flows, groups, args.cluster_security_group_id)
+        self.described_security_groups = _describe_groups(self.flows, groups)
         self.register_outputs({"securityGroupRuleIds": self.security_group_rule_ids})
 
-    def _flow_rules(self, name: str, flow: Flow, groups: PodSecurityGroups) -> list[pulumi.CustomResource]:
+    def _flow_rules(
+        self, name: str, flow: Flow, groups: _Groups, opened: set[tuple[Any, ...]]
+    ) -> list[pulumi.CustomResource]:
         """The security-group rules of one flow: egress on the source's group, ingress on the destination's, each
-        naming the other group. Towards a host outside the VPC (no group there): egress to its CIDRs only."""
+        naming the other group. Towards a host outside the VPC (no group there): egress to its CIDRs only.
+
+        Nothing when both ends share one group (the cluster group admits itself) or when an earlier flow already
+        opened the same group pair and port (AWS refuses duplicate rules): ``opened`` remembers those."""
         source, dest = flow.source, flow.destination
-        source_group = _group_of(source, groups)
-        dest_group = _group_of(dest, groups)
+        source_group = groups.of(source)
+        dest_group = groups.of(dest)
+        assert source_group is not None  # validated: every source has a group
+        key = (id(source_group), id(dest_group), flow.protocol, flow.port)
+        if source_group is dest_group or key in opened:
+            return []
+        opened.add(key)
         common: dict[str, Any] = {
             "ip_protocol": flow.protocol.lower(),
             "from_port": flow.port,
@@ -375,27 +388,32 @@ class ZeroTrust(pulumi.ComponentResource):
         ]
 
 
-def _group_of(end: Source | Destination, groups: PodSecurityGroups) -> pulumi.Input[str] | None:
-    """The security group standing for a flow endpoint: a workload's own, an AWS resource's, or None (a host
-    outside the VPC, or an address no group guards)."""
-    if isinstance(end, Workload):
-        return groups.security_group_id(end)
-    return end.security_group_id
+@dataclass(frozen=True)
+class _Groups:
+    """Which security group stands for a flow endpoint."""
+
+    pods: PodSecurityGroups
+    cluster: pulumi.Input[str]
+
+    def of(self, end: Source | Destination) -> pulumi.Input[str] | None:
+        """A workload's own group (the cluster's for controllers installed with it), an AWS resource's, or None (a
+        host outside the VPC, or an address no group guards)."""
+        if isinstance(end, Workload):
+            return self.pods.security_group_id(end) if end.own_security_group else self.cluster
+        return end.security_group_id
 
 
-def _describe_groups(
-    flows: Sequence[Flow], groups: PodSecurityGroups, cluster_security_group_id: pulumi.Input[str]
-) -> list[dict[str, Any]]:
+def _describe_groups(flows: Sequence[Flow], groups: _Groups) -> list[dict[str, Any]]:
     """Rows {name, kind, securityGroupId} for the ``zeroTrustSecurityGroups`` output: which group stands for which
     endpoint (kind workload | aws | awsSource | cluster | shared), so tools can evaluate the AWS layer."""
     rows: dict[str, dict[str, Any]] = {}
     for flow in flows:
         for end in (flow.source, flow.destination):
-            group = _group_of(end, groups)
+            group = groups.of(end)
             if group is None or end.name in rows:
                 continue
             kind = "workload" if isinstance(end, Workload) else "awsSource" if isinstance(end, AwsSource) else "aws"
             rows[end.name] = {"name": end.name, "kind": kind, "securityGroupId": group}
-    rows["cluster"] = {"name": "cluster", "kind": "cluster", "securityGroupId": cluster_security_group_id}
-    rows["pod-dns"] = {"name": "pod-dns", "kind": "shared", "securityGroupId": groups.dns_security_group_id}
+    rows["cluster"] = {"name": "cluster", "kind": "cluster", "securityGroupId": groups.cluster}
+    rows["pod-dns"] = {"name": "pod-dns", "kind": "shared", "securityGroupId": groups.pods.dns_security_group_id}
     return [rows[name] for name in sorted(rows)]

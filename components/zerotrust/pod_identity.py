@@ -102,9 +102,7 @@ class PodSecurityGroups(pulumi.ComponentResource):
         """Workloads with a group, in creation order."""
         return [entry[0] for entry in self._groups.values()]
 
-    def _ensure(
-        self, workload: Workload
-    ) -> tuple[Workload, aws.ec2.SecurityGroup, k8s.apiextensions.CustomResource]:
+    def _ensure(self, workload: Workload) -> tuple[Workload, aws.ec2.SecurityGroup, k8s.apiextensions.CustomResource]:
         known = self._groups.get(workload.name)
         if known is not None:
             if known[0] != workload:

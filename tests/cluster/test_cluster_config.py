@@ -66,6 +66,15 @@ def problems(cluster: dict[str, Any]) -> list[str]:
         ),
         ({"namespaces": ["mlflow", "airflow"]}, "mlops:cluster: kserve.enabled needs 'serving' in namespaces"),
         ({"nodePools": {}}, "mlops:cluster.nodePools: unknown key; allowed: adminPrincipals,"),
+        (
+            # Burstable types have no branch network interfaces: no pod could get its own security group.
+            {"systemPool": {"instanceTypes": ["m7i.large", "t3.large"]}},
+            "mlops:cluster.systemPool.instanceTypes: 't3.large' cannot give pods their own security group",
+        ),
+        (
+            {"gpuPool": {"instanceTypes": ["g4dn.xlarge", "p3.2xlarge"], "minSize": 0, "desiredSize": 0}},
+            "mlops:cluster.gpuPool.instanceTypes: 'p3.2xlarge' cannot give pods their own security group",
+        ),
     ],
 )
 def test_cluster_config_errors_name_the_key(cluster: dict[str, Any], expected: str) -> None:

@@ -45,7 +45,8 @@ def planned() -> Graph:
                 graph=flows,
                 namespaces=["airflow"],
                 vpc_cidr=VPC,
-                cluster_security_group_id="sg-nodes", pod_security_groups=pod_groups(provider, cluster_sg="sg-nodes"),
+                cluster_security_group_id="sg-nodes",
+                pod_security_groups=pod_groups(provider, cluster_sg="sg-nodes"),
                 k8s_provider=provider,
             ),
         )

@@ -9,7 +9,7 @@ from itertools import combinations
 import pytest
 
 from components.iam import partition_of
-from components.network.plan import DEFAULT_TIERS, plan_subnets
+from components.network.plan import DEFAULT_TIERS, DESTINATION_SLOTS, destination_subnets, plan_subnets
 from components.network.policies import (
     flow_log_key_policy,
     flow_log_role_policy,
@@ -123,3 +123,26 @@ def test_flow_log_role_trust_and_permissions() -> None:
     perms = json.loads(flow_log_role_policy(arn))["Statement"][0]
     assert perms["Resource"] == [arn, f"{arn}:*"]
     assert all(not a.endswith("*") for a in perms["Action"])
+
+
+def test_each_destination_has_its_own_subnets_inside_the_database_tier() -> None:
+    blocks = plan_subnets("10.40.0.0/16", 3)["database"]
+    slots = {slot: destination_subnets(blocks, slot) for slot in DESTINATION_SLOTS}
+    every = [ipaddress.ip_network(c) for cidrs in slots.values() for c in cidrs]
+    assert all(net.prefixlen == 24 for net in every)
+    # Pairwise disjoint: a NetworkPolicy naming one destination's subnets reaches no other destination.
+    assert all(not a.overlaps(b) for i, a in enumerate(every) for b in every[i + 1 :])
+    assert all(any(net.subnet_of(ipaddress.ip_network(b)) for b in blocks) for net in every)  # type: ignore[arg-type]
+    assert slots["tracking-db"] == ["10.40.192.0/24", "10.40.200.0/24", "10.40.208.0/24"]
+    assert slots["control-plane"] == ["10.40.197.0/24", "10.40.205.0/24", "10.40.213.0/24"]
+    # A slot's place depends on nothing else: the same with two AZs.
+    assert destination_subnets(plan_subnets("10.40.0.0/16", 2)["database"], "warehouse") == slots["warehouse"][:2]
+
+
+def test_a_vpc_too_small_for_a_load_balancer_subnet_is_refused() -> None:
+    blocks = plan_subnets("10.40.0.0/20", 2)["database"]  # /25 blocks: /28 slots
+    assert destination_subnets(blocks, "endpoints") == ["10.40.12.48/28", "10.40.12.176/28"]
+    with pytest.raises(ValueError, match="the ingress subnets would be /28.*need /27"):
+        destination_subnets(blocks, "ingress")
+    with pytest.raises(ValueError, match="unknown destination slot 'cache'"):
+        destination_subnets(blocks, "cache")

@@ -47,7 +47,8 @@ def build() -> Graph:
                 graph=flows(),
                 namespaces=["airflow", "mlflow", "serving"],
                 vpc_cidr=VPC,
-                cluster_security_group_id="sg-nodes", pod_security_groups=pod_groups(provider, cluster_sg="sg-nodes"),
+                cluster_security_group_id="sg-nodes",
+                pod_security_groups=pod_groups(provider, cluster_sg="sg-nodes"),
                 k8s_provider=provider,
                 depends_on=[namespace],
             ),
@@ -81,7 +82,9 @@ def test_policies_are_created_with_the_cluster_provider_after_the_namespaces() -
 
 def test_every_flow_opens_group_to_group_never_from_a_cidr_or_the_cluster_group() -> None:
     graph = build()
-    groups = {r.inputs["tags"]["mlops:workload"]: r for r in graph.by_type(GROUP) if "mlops:workload" in r.inputs["tags"]}
+    groups = {
+        r.inputs["tags"]["mlops:workload"]: r for r in graph.by_type(GROUP) if "mlops:workload" in r.inputs["tags"]
+    }
     assert set(groups) == {"mlflow/server", "airflow/worker", "airflow/scheduler"}
     ingress = {r.name: r.inputs for r in graph.by_type(RULE) if r.name.startswith("zt-")}
     egress = {r.name: r.inputs for r in graph.by_type(EGRESS) if r.name.startswith("zt-")}
