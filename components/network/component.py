@@ -151,7 +151,9 @@ class Network(pulumi.ComponentResource):
         )
 
         private = self._subnets(name, env, vpc, "private", self.private_subnet_cidrs, azs)
-        isolated = {slot: self._subnets(name, env, vpc, slot, cidrs, azs) for slot, cidrs in self.slot_subnet_cidrs.items()}
+        isolated = {
+            slot: self._subnets(name, env, vpc, slot, cidrs, azs) for slot, cidrs in self.slot_subnet_cidrs.items()
+        }
         public = self._subnets(name, env, vpc, "public", self.public_subnet_cidrs, azs)
         runner = self._subnets(name, env, vpc, "runner", self.runner_subnet_cidrs, azs)
 

@@ -8,6 +8,7 @@ from functools import lru_cache
 import pulumi
 import pulumi_kubernetes as k8s
 import pytest
+from pod_groups import pod_groups
 
 from components.zerotrust.component import (
     FlowGraphError,
@@ -16,7 +17,6 @@ from components.zerotrust.component import (
     describe_flows,
     render_network_policies,
 )
-from pod_groups import pod_groups
 from contracts.flows import AwsDestination, AwsSource, ExternalDestination, Flow, FlowGraph, Workload
 from mlopsctl.connectivity import EGRESS_RULE_TYPE, INGRESS_RULE_TYPE, connectivity
 from mlopsctl.engine import Graph, run_program

@@ -142,7 +142,7 @@ def test_each_destination_has_its_own_subnets_inside_the_database_tier() -> None
 def test_a_vpc_too_small_for_a_load_balancer_subnet_is_refused() -> None:
     blocks = plan_subnets("10.40.0.0/20", 2)["database"]  # /25 blocks: /28 slots
     assert destination_subnets(blocks, "endpoints") == ["10.40.12.48/28", "10.40.12.176/28"]
-    with pytest.raises(ValueError, match="the ingress subnets would be /28.*need /27"):
+    with pytest.raises(ValueError, match=r"the ingress subnets would be /28.*need /27"):
         destination_subnets(blocks, "ingress")
     with pytest.raises(ValueError, match="unknown destination slot 'cache'"):
         destination_subnets(blocks, "cache")

@@ -7,11 +7,11 @@ from functools import lru_cache
 
 import pulumi
 import pulumi_kubernetes as k8s
+from pod_groups import pod_groups
 from rich.console import Console
 from rich.table import Table
 
 from components.zerotrust.component import ZeroTrust, ZeroTrustArgs
-from pod_groups import pod_groups
 from contracts.flows import AwsDestination, ExternalDestination, Flow, FlowGraph, Workload
 from mlopsctl.connectivity import NETWORK_POLICY_TYPE, build_report, connectivity
 from mlopsctl.engine import Graph, run_program

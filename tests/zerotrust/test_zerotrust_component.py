@@ -7,9 +7,9 @@ from functools import lru_cache
 import pulumi
 import pulumi_kubernetes as k8s
 import pytest
+from pod_groups import pod_groups
 
 from components.zerotrust.component import FlowGraphError, ZeroTrust, ZeroTrustArgs
-from pod_groups import pod_groups
 from contracts.flows import AwsDestination, ExternalDestination, Flow, FlowGraph, Workload
 from mlopsctl.engine import Graph, run_program
 
