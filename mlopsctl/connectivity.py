@@ -1,15 +1,22 @@
-"""The connectivity matrix of a plan: what the rendered NetworkPolicies allow, against what was declared.
+"""The connectivity matrix of a plan: what the rendered policies and security groups allow, against what was declared.
 
-Input is an engine :class:`~mlopsctl.engine.Graph`: the captured ``NetworkPolicy`` registrations and the
-stack outputs ``zeroTrustFlows`` / ``zeroTrustWorkloads`` that the ZeroTrust component describes. The
-evaluation itself is :func:`mlopsctl.reachability.allowed_connections`; this module only gathers its
-inputs from the graph and presents the comparison (rich table for the terminal, markdown for PRs).
+Input is an engine :class:`~mlopsctl.engine.Graph`: the captured ``NetworkPolicy`` registrations, the
+security-group rules and ``SecurityGroupPolicy`` objects, and the stack outputs ``zeroTrustFlows`` /
+``zeroTrustWorkloads`` / ``zeroTrustSecurityGroups`` that the ZeroTrust component describes. This module only
+gathers the inputs of the two pure evaluators from the graph and presents the comparison (rich table for the
+terminal, markdown for PRs). Two layers, each compared with the declared flows on its own:
 
-Flows from an AWS source (``sourceKind: aws``, e.g. the deploy runner -> the EKS API) are not pod traffic, so
-NetworkPolicies say nothing about them. They are checked at the AWS layer instead: such a flow counts as
-allowed when the plan holds both of its security-group rules (egress on the source's group, ingress on the
-destination's), each naming a security group rather than a CIDR. Their rows are marked ``layer: aws``. Other
-security-group rules are not enumerated, so nothing is reported "unexpected" at the AWS layer.
+- ``kubernetes``: :func:`mlopsctl.reachability.allowed_connections` over the NetworkPolicies, for flows from pods;
+- ``aws``: :func:`mlopsctl.aws_reachability.evaluate` over every security-group rule (with the EKS cluster
+  group's default rules) and the pods' groups (SecurityGroupPolicies), for connections to AWS destinations
+  (``kind: aws`` rows), from AWS sources (``kind: awsSource`` rows), and between workloads when either end
+  carries groups of its own. Anything these groups allow that no flow declares is ``unexpected``, like at the
+  Kubernetes layer. AWS endpoints without a row (no security group) are left out, with an informational note.
+
+Without ``zeroTrustSecurityGroups`` (a stack from before security groups for pods) the AWS layer is not computed
+(an informational note, not a finding): only the flows from AWS sources are checked, and they count as allowed
+when the plan holds both of their security-group rules (egress on the source's group, ingress on the
+destination's), each naming a security group rather than a CIDR.
 """
 
 from __future__ import annotations
@@ -21,6 +28,16 @@ from typing import Any, Literal
 from rich.table import Table
 
 from contracts.flows import AwsDestination, ExternalDestination, Workload, aws_flow_rule_description
+from mlopsctl import aws_reachability
+from mlopsctl.aws_reachability import (
+    RULE_TYPES,
+    SECURITY_GROUP_POLICY_TYPE,
+    SECURITY_GROUP_TYPE,
+    GroupRow,
+    SecurityGroupRule,
+    UnsupportedSecurityGroupError,
+    rules_of,
+)
 from mlopsctl.engine import Graph
 from mlopsctl.reachability import (
     ANY_PORT,
@@ -31,18 +48,22 @@ from mlopsctl.reachability import (
 )
 
 NETWORK_POLICY_TYPE = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
-INGRESS_RULE_TYPE = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
-EGRESS_RULE_TYPE = "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule"
+INGRESS_RULE_TYPE = aws_reachability.INGRESS_RULE_TYPE
+EGRESS_RULE_TYPE = aws_reachability.EGRESS_RULE_TYPE
+NODE_GROUP_TYPE = "aws:eks/nodeGroup:NodeGroup"
+SUBNET_TYPE = "aws:ec2/subnet:Subnet"
 FLOWS_OUTPUT = "zeroTrustFlows"
 WORKLOADS_OUTPUT = "zeroTrustWorkloads"
+SECURITY_GROUPS_OUTPUT = "zeroTrustSecurityGroups"
 
 Status = Literal["ok", "missing", "unexpected"]
 Layer = Literal["kubernetes", "aws"]
+LAYERS: tuple[Layer, ...] = ("kubernetes", "aws")
 
 
 @dataclass(frozen=True)
 class ConnectivityRow:
-    """One (source, destination, port, protocol) pair that is declared, allowed, or both."""
+    """One (source, destination, port, protocol) pair of one layer that is declared, allowed, or both."""
 
     source: str
     destination: str
@@ -52,7 +73,7 @@ class ConnectivityRow:
     declared: bool
     allowed: bool
     layer: Layer = "kubernetes"
-    """Where the connection is enforced: NetworkPolicies (kubernetes) or security groups only (aws)."""
+    """Where the connection is evaluated: NetworkPolicies (kubernetes) or security groups (aws)."""
 
     @property
     def status(self) -> Status:
@@ -63,26 +84,59 @@ class ConnectivityRow:
 
 
 @dataclass(frozen=True)
+class LayerCounts:
+    """The comparison of one layer, counted."""
+
+    declared: int
+    allowed: int
+    missing: int
+    unexpected: int
+
+    def __str__(self) -> str:
+        return f"{self.declared} declared, {self.allowed} allowed, {self.missing} missing, {self.unexpected} unexpected"
+
+
+@dataclass(frozen=True)
 class ConnectivityReport:
-    """The matrix: computed connections compared with the declared flows."""
+    """The matrix: computed connections compared with the declared flows, per layer.
+
+    ``declared``, ``computed``, ``missing`` and ``unexpected`` are unions over the layers (a connection missing at
+    either layer is missing); :attr:`rows` keep them apart (one row per layer and connection).
+    """
 
     rows: tuple[ConnectivityRow, ...]
-    """Every declared or computed connection, sorted."""
+    """Every declared or computed connection of every layer, sorted."""
     declared: frozenset[Connection]
     computed: frozenset[Connection]
     missing: frozenset[Connection]
-    """Declared but not allowed by the policies."""
+    """Declared but not allowed (at some layer)."""
     unexpected: frozenset[Connection]
-    """Allowed by the policies but never declared (including any reach to the internet)."""
+    """Allowed but never declared (at some layer; including any reach to the internet)."""
     notes: tuple[str, ...] = ()
-    """Why the matrix could not be (fully) computed, if it could not."""
+    """Why the matrix could not be (fully) computed, if it could not: each one is a finding."""
     aws_layer: frozenset[Connection] = frozenset()
-    """The declared connections enforced by security groups only (flows from AWS sources)."""
+    """The declared connections compared at the AWS layer."""
+    info: tuple[str, ...] = ()
+    """Informational notes that are no finding (e.g. the AWS layer was not computed for this stack)."""
 
     @property
     def ok(self) -> bool:
-        """True when the policies allow exactly the declared flows and nothing stood in the way."""
+        """True when every layer allows exactly the declared flows and nothing stood in the way."""
         return not self.missing and not self.unexpected and not self.notes
+
+    def counts(self) -> dict[Layer, LayerCounts]:
+        """Declared / allowed / missing / unexpected rows per layer (layers without rows are left out)."""
+        result: dict[Layer, LayerCounts] = {}
+        for layer in LAYERS:
+            rows = [r for r in self.rows if r.layer == layer]
+            if rows:
+                result[layer] = LayerCounts(
+                    declared=sum(r.declared for r in rows),
+                    allowed=sum(r.allowed for r in rows),
+                    missing=sum(r.status == "missing" for r in rows),
+                    unexpected=sum(r.status == "unexpected" for r in rows),
+                )
+        return result
 
     def to_table(self) -> Table:
         """A rich table (source, destination, port, protocol, declared, allowed, status)."""
@@ -105,8 +159,8 @@ class ConnectivityReport:
     def to_markdown(self) -> str:
         """A GitHub-flavoured markdown table with a one-line summary (and notes) above it."""
         lines = [f"**Connectivity:** {self._summary()}", ""]
-        lines += [f"> {note}" for note in self.notes]
-        if self.notes:
+        lines += [f"> {note}" for note in (*self.notes, *self.info)]
+        if self.notes or self.info:
             lines.append("")
         lines.append("| Source | Destination | Port | Protocol | Declared | Allowed | Status |")
         lines.append("|---|---|---:|---|:---:|:---:|---|")
@@ -121,6 +175,16 @@ class ConnectivityReport:
         return {
             "ok": self.ok,
             "notes": list(self.notes),
+            "info": list(self.info),
+            "layers": {
+                layer: {
+                    "declared": c.declared,
+                    "allowed": c.allowed,
+                    "missing": c.missing,
+                    "unexpected": c.unexpected,
+                }
+                for layer, c in self.counts().items()
+            },
             "rows": [
                 {
                     "source": r.source,
@@ -138,18 +202,25 @@ class ConnectivityReport:
 
     def _summary(self) -> str:
         verdict = "matches the declared flows" if self.ok else "DOES NOT match the declared flows"
-        return (
-            f"{verdict} ({len(self.declared)} declared, {len(self.computed)} allowed, "
-            f"{len(self.missing)} missing, {len(self.unexpected)} unexpected)"
+        counts = self.counts()
+        total = LayerCounts(
+            declared=sum(c.declared for c in counts.values()),
+            allowed=sum(c.allowed for c in counts.values()),
+            missing=sum(c.missing for c in counts.values()),
+            unexpected=sum(c.unexpected for c in counts.values()),
         )
+        per_layer = "; ".join(f"{layer}: {c}" for layer, c in counts.items())
+        return f"{verdict} ({total}{' - ' + per_layer if per_layer else ''})"
 
 
 def connectivity(graph: Graph) -> ConnectivityReport:
-    """Compute the connectivity matrix of ``graph`` and compare it with its declared flows."""
+    """Compute the connectivity matrix of ``graph`` and compare it with its declared flows, layer by layer."""
     notes: list[str] = []
+    info: list[str] = []
     flow_rows = graph.outputs.get(FLOWS_OUTPUT)
     workload_rows = graph.outputs.get(WORKLOADS_OUTPUT)
-    if not isinstance(flow_rows, list) or not isinstance(workload_rows, list):
+    zero_trust = isinstance(flow_rows, list) and isinstance(workload_rows, list)
+    if not isinstance(flow_rows, list) or not isinstance(workload_rows, list):  # (spelled out for the type checker)
         notes.append(
             f"the stack does not export {FLOWS_OUTPUT} and {WORKLOADS_OUTPUT} (lists): no ZeroTrust component to check"
         )
@@ -167,9 +238,19 @@ def connectivity(graph: Graph) -> ConnectivityReport:
     except UnsupportedPolicyError as error:
         notes.append(f"cannot evaluate the NetworkPolicies: {error}")
         computed = frozenset()
-    aws_declared = frozenset(_declared(aws_rows))
-    aws_allowed = frozenset(conn for conn in aws_declared if _security_groups_allow(graph, conn))
-    return build_report(declared | aws_declared, computed | aws_allowed, notes, aws_layer=aws_declared)
+
+    group_rows = graph.outputs.get(SECURITY_GROUPS_OUTPUT)
+    if zero_trust and group_rows is None:
+        info.append(
+            f"AWS layer not computed: the stack does not export {SECURITY_GROUPS_OUTPUT}; only the flows from AWS "
+            "sources are checked, by their two security-group rules"
+        )
+    if group_rows is None or not zero_trust:
+        aws_declared = frozenset(_declared(aws_rows))
+        aws_allowed = frozenset(conn for conn in aws_declared if _security_groups_allow(graph, conn))
+        return build_report(declared | aws_declared, computed | aws_allowed, notes, aws_layer=aws_declared, info=info)
+    aws_declared, aws_allowed = _aws_layer(graph, group_rows, flow_rows, workloads, notes, info)
+    return build_report(declared, computed, notes, aws_declared=aws_declared, aws_computed=aws_allowed, info=info)
 
 
 def build_report(
@@ -178,27 +259,164 @@ def build_report(
     notes: Sequence[str] = (),
     *,
     aws_layer: frozenset[Connection] = frozenset(),
+    aws_declared: frozenset[Connection] = frozenset(),
+    aws_computed: frozenset[Connection] = frozenset(),
+    info: Sequence[str] = (),
 ) -> ConnectivityReport:
-    """The report comparing ``declared`` with ``computed`` connections (``aws_layer``: those enforced by
-    security groups only, marked as such in the rows)."""
+    """The report comparing ``declared`` with ``computed`` connections.
+
+    ``declared``/``computed`` are the Kubernetes layer's, except the connections in ``aws_layer``: flows from AWS
+    sources checked by their rules when the AWS layer is not computed (their rows are marked ``aws``).
+    ``aws_declared``/``aws_computed`` are the AWS layer's, when it is computed.
+    """
+    layered: dict[tuple[Layer, Connection], tuple[bool, bool]] = {}
+    for conn in declared | computed:
+        layer: Layer = "aws" if conn in aws_layer else "kubernetes"
+        layered[(layer, conn)] = (conn in declared, conn in computed)
+    for conn in aws_declared | aws_computed:
+        layered[("aws", conn)] = (conn in aws_declared, conn in aws_computed)
     rows = tuple(
-        ConnectivityRow(
-            *conn,
-            declared=conn in declared,
-            allowed=conn in computed,
-            layer="aws" if conn in aws_layer else "kubernetes",
-        )
-        for conn in sorted(declared | computed, key=lambda c: (c[0], c[1], c[2], c[3]))
+        ConnectivityRow(*conn, declared=flags[0], allowed=flags[1], layer=layer)
+        for (layer, conn), flags in sorted(layered.items(), key=lambda item: (item[0][1], LAYERS.index(item[0][0])))
     )
     return ConnectivityReport(
         rows=rows,
-        declared=declared,
-        computed=computed,
-        missing=declared - computed,
-        unexpected=computed - declared,
+        declared=declared | aws_declared,
+        computed=computed | aws_computed,
+        missing=(declared - computed) | (aws_declared - aws_computed),
+        unexpected=(computed - declared) | (aws_computed - aws_declared),
         notes=tuple(notes),
-        aws_layer=aws_layer,
+        aws_layer=aws_layer | aws_declared,
+        info=tuple(info),
     )
+
+
+def _aws_layer(
+    graph: Graph,
+    group_rows: Any,
+    flow_rows: Sequence[Mapping[str, Any]],
+    workloads: Sequence[Workload],
+    notes: list[str],
+    info: list[str],
+) -> tuple[frozenset[Connection], frozenset[Connection]]:
+    """Declared and computed connections of the AWS layer (security groups)."""
+    try:
+        if not isinstance(group_rows, list):
+            raise UnsupportedSecurityGroupError(f"{SECURITY_GROUPS_OUTPUT} is not a list")
+        rows = [GroupRow.parse(row) for row in group_rows]
+        rules = _security_group_rules(graph, info)
+        sg_policies = [_manifest(r.inputs) for r in graph.by_type(SECURITY_GROUP_POLICY_TYPE)]
+        layer = aws_reachability.evaluate(rules, sg_policies, workloads, rows, flow_rows, pod_cidrs=_pod_cidrs(graph))
+    except UnsupportedSecurityGroupError as error:
+        notes.append(f"cannot evaluate the security groups: {error}")
+        forced = {c for row in flow_rows if _always_aws(row) for c in _declared([row])}
+        return frozenset(forced), frozenset()
+    labels = aws_reachability.destination_labels(layer)
+    workload_names = {w.name for w in workloads}
+
+    def in_scope(source: str, destination: str) -> bool:
+        if source not in workload_names and source not in layer.aws_sources:
+            return False
+        if destination in layer.aws_destinations:
+            return True
+        if destination in workload_names:
+            return source in layer.aws_sources or source in layer.own_groups or destination in layer.own_groups
+        return False
+
+    declared = {
+        (s, labels.get(d, d), p, proto) for row in flow_rows for s, d, p, proto in _declared([row]) if in_scope(s, d)
+    }
+    # An AWS endpoint without a row has no security group (e.g. an AwsDestination declared without one): security
+    # groups cannot say anything about its flows, so they are not compared at this layer.
+    aws_ends = {str(row["destination"]) for row in flow_rows if row.get("destinationKind") == "aws"}
+    aws_starts = {str(row["source"]) for row in flow_rows if row.get("sourceKind") == "aws"}
+    unknown = sorted((aws_ends - layer.aws_destinations) | (aws_starts - layer.aws_sources))
+    if unknown:
+        info.append(
+            f"not checked at the AWS layer: the flows of {', '.join(unknown)}, which {SECURITY_GROUPS_OUTPUT} gives "
+            "no security group"
+        )
+    computed = {(s, labels.get(d, d), p, proto) for s, d, p, proto in layer.connections if in_scope(s, d)}
+    declared |= {(s, labels.get(d, d), p, proto) for s, d, p, proto in layer.connections if _baseline(layer, s, d, p)}
+    return frozenset(declared), frozenset(computed)
+
+
+DNS_PORT = 53
+
+
+def _baseline(layer: aws_reachability.AwsLayer, source: str, destination: str, port: int) -> bool:
+    """Connections the platform grants every workload outside the flow graph, as the Kubernetes layer does with
+    its per-namespace DNS policy:
+
+    - DNS: pods with their own group also carry the shared ``pod-dns`` group, whose only rules reach the cluster
+      group on 53 (CoreDNS keeps the cluster group, which the control-plane ENIs carry too, so they share a label);
+    - the cluster group admitting itself: EKS's own rule between the nodes and the control plane, not ours to
+      narrow (https://docs.aws.amazon.com/eks/latest/userguide/sec-group-reqs.html).
+    """
+    ends = {e.name: e.groups for e in (*layer.sources, *layer.destinations)}
+    cluster = layer.cluster_groups
+    if not cluster or not ends.get(destination, frozenset()) <= cluster:
+        return False
+    if port == DNS_PORT and source in layer.own_groups:
+        return True
+    return source in layer.aws_sources and ends.get(source, frozenset()) <= cluster
+
+
+def _always_aws(row: Mapping[str, Any]) -> bool:
+    """Flows only security groups can enforce end to end: to AWS destinations, from AWS sources."""
+    return row.get("destinationKind") == "aws" or row.get("sourceKind") == "aws"
+
+
+def _security_group_rules(graph: Graph, info: list[str]) -> list[SecurityGroupRule]:
+    """Every rule of the plan, in all three forms; inline rules of groups whose id the plan does not show are
+    left out (with an informational note)."""
+    ids = _security_group_ids(graph)
+    rules: list[SecurityGroupRule] = []
+    unresolved = []
+    for resource in graph.resources:
+        if resource.type not in RULE_TYPES:
+            continue
+        group_id = ids.get(resource.urn) if resource.type == SECURITY_GROUP_TYPE else None
+        if resource.type == SECURITY_GROUP_TYPE and group_id is None:
+            if resource.inputs.get("ingress") or resource.inputs.get("egress"):
+                unresolved.append(resource.name)
+            continue
+        rules += rules_of(resource.type, resource.inputs, name=resource.name, group_id=group_id)
+    if unresolved:
+        info.append(
+            f"inline rules of security group(s) {', '.join(sorted(unresolved))} left out: no resource of the plan "
+            "references their id"
+        )
+    return rules
+
+
+def _security_group_ids(graph: Graph) -> dict[str, str]:
+    """URN -> id of the security groups whose id some input holds (a plan records inputs only: an input computed
+    from exactly one security group that holds one ``sg-`` string is that group's id)."""
+    groups = {r.urn for r in graph.by_type(SECURITY_GROUP_TYPE)}
+    ids: dict[str, str] = {}
+    for resource in graph.resources:
+        for key, deps in resource.property_dependencies.items():
+            if len(deps) != 1 or deps[0] not in groups:
+                continue
+            value = resource.inputs.get(key)
+            values = value if isinstance(value, list) else [value]
+            if len(values) == 1 and isinstance(values[0], str) and values[0].startswith("sg-"):
+                ids.setdefault(deps[0], values[0])
+    return ids
+
+
+def _pod_cidrs(graph: Graph) -> list[str] | None:
+    """The CIDRs pods get addresses from: the subnets of the EKS node groups (the VPC CNI without custom
+    networking gives pods addresses of their node's subnet). None when the plan does not show them."""
+    subnets = {r.urn: r.inputs.get("cidrBlock") for r in graph.by_type(SUBNET_TYPE)}
+    cidrs = {
+        str(subnets[urn])
+        for group in graph.by_type(NODE_GROUP_TYPE)
+        for urn in group.property_dependencies.get("subnetIds", ())
+        if isinstance(subnets.get(urn), str)
+    }
+    return sorted(cidrs) or None
 
 
 def _security_groups_allow(graph: Graph, connection: Connection) -> bool:

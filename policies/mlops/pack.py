@@ -19,6 +19,7 @@ from policies.mlops.codebuild import (
 from policies.mlops.ec2 import (
     default_security_group_no_rules,
     launch_template_imdsv2,
+    security_group_destination_ingress,
     security_group_no_public_ingress,
     subnet_no_public_ip,
     volume_encrypted,
@@ -45,6 +46,7 @@ from policies.mlops.k8s import (
     container_resource_limits,
     namespace_default_deny,
     namespace_pod_security_labels,
+    network_policy_egress_narrow,
     pod_no_host_namespaces,
     pod_no_host_path,
     pod_no_privilege_escalation,
@@ -100,6 +102,7 @@ RULES: tuple[Rule, ...] = (
     instance_alarms.RULE,
     # EC2 / VPC / ELB
     security_group_no_public_ingress.RULE,
+    security_group_destination_ingress.RULE,
     launch_template_imdsv2.RULE,
     volume_encrypted.RULE,
     vpc_flow_logs.RULE,
@@ -128,6 +131,7 @@ RULES: tuple[Rule, ...] = (
     container_registry_ecr.RULE,
     # Kubernetes and Helm
     namespace_default_deny.RULE,
+    network_policy_egress_narrow.RULE,
     namespace_pod_security_labels.RULE,
     pod_no_privileged.RULE,
     pod_no_privilege_escalation.RULE,

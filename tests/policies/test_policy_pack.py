@@ -35,6 +35,8 @@ EXPECTED = {
     "cloudwatch-metric-filter-alarmed": "advisory",
     "budgets-budget-alerts": "mandatory",
     "ec2-security-group-no-public-ingress": "mandatory",
+    "ec2-security-group-destination-ingress": "mandatory",
+    "k8s-network-policy-egress-narrow": "mandatory",
     "ec2-launch-template-imdsv2": "mandatory",
     "ec2-volume-encrypted": "mandatory",
     "ec2-vpc-flow-logs": "mandatory",
