@@ -225,7 +225,8 @@ def connectivity(graph: Graph) -> ConnectivityReport:
             f"the stack does not export {FLOWS_OUTPUT} and {WORKLOADS_OUTPUT} (lists): no ZeroTrust component to check"
         )
         flow_rows, workload_rows = [], []
-    pod_rows = [row for row in flow_rows if row.get("sourceKind", "workload") == "workload"]
+    # Flows NetworkPolicies see: from pods, and from AWS resources into pods (admitted by their subnets).
+    pod_rows = [row for row in flow_rows if row.get("sourceKind", "workload") == "workload" or _into_pods(row)]
     aws_rows = [row for row in flow_rows if row.get("sourceKind", "workload") != "workload"]
     destinations = _destinations(pod_rows)
     # Destinations sharing their CIDRs are one address set to a NetworkPolicy: compare under the joint label.
@@ -233,8 +234,9 @@ def connectivity(graph: Graph) -> ConnectivityReport:
     declared = frozenset((s, labels.get(d, d), p, proto) for s, d, p, proto in _declared(pod_rows))
     workloads = [_workload(row) for row in workload_rows]
     policies = [_manifest(r.inputs) for r in graph.by_type(NETWORK_POLICY_TYPE)]
+    sources = [(str(r["source"]), [str(c) for c in r["sourceCidrs"]]) for r in flow_rows if _into_pods(r)]
     try:
-        computed = frozenset(allowed_connections(policies, workloads, destinations))
+        computed = frozenset(allowed_connections(policies, workloads, destinations, sources))
     except UnsupportedPolicyError as error:
         notes.append(f"cannot evaluate the NetworkPolicies: {error}")
         computed = frozenset()
@@ -360,6 +362,11 @@ def _baseline(layer: aws_reachability.AwsLayer, source: str, destination: str, p
     if port == DNS_PORT and source in layer.own_groups:
         return True
     return source in layer.aws_sources and ends.get(source, frozenset()) <= cluster
+
+
+def _into_pods(row: Mapping[str, Any]) -> bool:
+    """A flow from an AWS resource to pods (a load balancer): pods admit its subnets (``sourceCidrs``)."""
+    return row.get("sourceKind") == "aws" and row.get("destinationKind") == "workload" and bool(row.get("sourceCidrs"))
 
 
 def _always_aws(row: Mapping[str, Any]) -> bool:

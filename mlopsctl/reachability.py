@@ -80,13 +80,16 @@ def allowed_connections(
     policies: Sequence[Mapping[str, Any]],
     workloads: Sequence[Workload],
     destinations: Sequence[AwsDestination | ExternalDestination] = (),
+    sources: Sequence[tuple[str, Sequence[str]]] = (),
 ) -> set[Connection]:
     """Every connection the policies allow between ``workloads``, and from them to ``destinations``/the internet.
 
     Destinations with identical CIDR sets cannot be told apart by NetworkPolicies (two RDS instances in the
     database subnets): they are reported under one joint label, see :func:`destination_labels`.
 
-    Also reports ingress the policies admit from outside (:data:`INTERNET` or ``ipBlock:<cidr>`` as source).
+    Also reports ingress the policies admit from outside: under the name of one of ``sources`` ((name, CIDRs) of
+    AWS resources that reach pods, such as a load balancer) whose CIDRs are all admitted, else :data:`INTERNET` or
+    ``ipBlock:<cidr>``.
     """
     parsed = [_parse(p) for p in policies]
     labels = destination_labels(destinations)
@@ -103,9 +106,10 @@ def allowed_connections(
                 result.add((src.name, dst.name, port, protocol))
         blocks = _ip_allowances(egress)
         result |= {(src.name, name, port, proto) for name, port, proto in _name_blocks(blocks, named_destinations)}
+    named_sources = sorted((name, frozenset(_normal(c) for c in cidrs)) for name, cidrs in sources if cidrs)
     for dst in workloads:
         blocks = _ip_allowances(_rules_for(parsed, dst, "ingress"))
-        result |= {(name, dst.name, port, proto) for name, port, proto in _name_blocks(blocks, ())}
+        result |= {(name, dst.name, port, proto) for name, port, proto in _name_blocks(blocks, named_sources)}
     return result
 
 

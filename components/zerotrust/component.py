@@ -114,8 +114,8 @@ def describe_flows(graph: FlowGraph) -> list[dict[str, Any]]:
 
     Keys: source, destination, port, protocol, plus destinationKind (workload | aws | external) and
     destinationCidrs (for AWS/external destinations) so tools can name ipBlocks in a connectivity matrix.
-    Rows of flows from an :class:`~contracts.flows.AwsSource` also carry ``sourceKind: aws``: security
-    groups enforce them, not NetworkPolicies (rows of pod sources have no ``sourceKind``).
+    Rows of flows from an :class:`~contracts.flows.AwsSource` also carry ``sourceKind: aws`` (and its subnets as
+    ``sourceCidrs`` when it has them: pods it reaches admit those); rows of pod sources have no ``sourceKind``.
     """
     rows = []
     for flow in _unique_flows(graph.flows):
@@ -132,6 +132,8 @@ def describe_flows(graph: FlowGraph) -> list[dict[str, Any]]:
             row["destinationCidrs"] = list(dest.cidrs)
         if isinstance(flow.source, AwsSource):
             row["sourceKind"] = "aws"
+            if flow.source.cidrs:
+                row["sourceCidrs"] = list(flow.source.cidrs)
         rows.append(row)
     return sorted(rows, key=lambda r: (r["source"], r["destination"], r["port"], r["protocol"]))
 

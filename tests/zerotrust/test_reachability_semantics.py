@@ -182,3 +182,19 @@ def test_destinations_with_equal_cidrs_share_one_label() -> None:
     assert allowed_connections([deny("ns1"), egress], [A], [mlflow_db, airflow_db]) == {
         ("a", "airflow-db / mlflow-db", 5432, "TCP")
     }
+
+
+def test_ingress_from_an_aws_sources_subnets_is_named_after_it() -> None:
+    balancer = ("alb/people", ["10.40.196.0/24", "10.40.204.0/24"])
+    admit = policy("ns1", {"matchLabels": A.selector}, ["Ingress"], ingress=[
+        {"from": [{"ipBlock": {"cidr": c}} for c in balancer[1]], "ports": [{"protocol": "TCP", "port": 5000}]}
+    ])  # fmt: skip
+    allowed = allowed_connections([deny("ns1"), admit], [A], sources=[balancer])
+    assert allowed == {("alb/people", "a", 5000, "TCP")}
+    # Half of its subnets is not the load balancer: the block keeps its address name.
+    half = policy("ns1", {"matchLabels": A.selector}, ["Ingress"], ingress=[
+        {"from": [{"ipBlock": {"cidr": balancer[1][0]}}], "ports": [{"protocol": "TCP", "port": 5000}]}
+    ])  # fmt: skip
+    assert allowed_connections([deny("ns1"), half], [A], sources=[balancer]) == {
+        ("ipBlock:10.40.196.0/24", "a", 5000, "TCP")
+    }
