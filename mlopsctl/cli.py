@@ -111,12 +111,14 @@ def check_output(out: Path | None, *, directory: bool) -> None:
 
 def _register_tools() -> None:
     """Commands that live in their own packages."""
+    from mlopsctl.check_cli import check_command
     from mlopsctl.cost.cli import cost_command, prices_app
     from mlopsctl.deploy.cli import deploy_app
     from mlopsctl.diff.cli import diff_command
     from mlopsctl.phoenix.cli import phoenix_app
 
     app.command("diff")(diff_command)
+    app.command("check")(check_command)
     app.command("cost")(cost_command)
     app.add_typer(prices_app, name="prices", help="Price snapshots of the cost model: refresh from the AWS Price List.")
     app.add_typer(

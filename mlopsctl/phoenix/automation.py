@@ -8,7 +8,9 @@ machines without it, so it is exercised by the ``cli``-marked tests only.
 from __future__ import annotations
 
 import json
+import re
 import shutil
+import subprocess
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -25,6 +27,18 @@ def pulumi_cli_available() -> bool:
     return shutil.which("pulumi") is not None
 
 
+class PulumiCommandError(RuntimeError):
+    """A Pulumi CLI command failed (backend unreachable, not logged in, unexpected output).
+
+    The message names the command and carries its exit code and last error line, for a plain-text error.
+    """
+
+    def __init__(self, command: str, detail: str) -> None:
+        super().__init__(f"`{command}` failed: {detail}")
+        self.command = command
+        self.detail = detail
+
+
 class AutomationWorkspace:
     """PhoenixWorkspace over ``pulumi.automation.LocalWorkspace`` rooted at the project directory."""
 
@@ -37,10 +51,25 @@ class AutomationWorkspace:
         self._auto = auto
         self._project_dir = project_dir
         self._on_output = on_output
-        self._ws = auto.LocalWorkspace(work_dir=str(project_dir))
+        try:
+            # Runs `pulumi version` (and checks it against the SDK's minimum): a broken or too old CLI fails here.
+            self._ws = auto.LocalWorkspace(work_dir=str(project_dir))
+        except subprocess.CalledProcessError as exc:
+            raise PhoenixConfigError(
+                f"the Pulumi CLI on PATH cannot be used: `pulumi version` failed with exit code {exc.returncode}"
+            ) from exc
+        except Exception as exc:  # OSError, the SDK's InvalidVersionError (a CLI older than it supports)
+            raise PhoenixConfigError(f"the Pulumi CLI on PATH cannot be used: {exc}") from exc
 
     def list_stacks(self) -> list[str]:
-        return [summary.name for summary in self._ws.list_stacks()]
+        command = "pulumi stack ls --json"
+        try:
+            summaries = self._ws.list_stacks()
+        except self._auto.errors.CommandError as exc:
+            raise PulumiCommandError(command, command_failure(str(exc))) from exc
+        except (OSError, ValueError, KeyError, TypeError) as exc:  # the CLI vanished, or printed no stack list
+            raise PulumiCommandError(command, f"unexpected output ({type(exc).__name__}: {exc})") from exc
+        return [summary.name for summary in summaries]
 
     def create_or_select(self, stack: str) -> None:
         self._auto.Stack.create_or_select(stack, self._ws)
@@ -113,6 +142,21 @@ class AutomationWorkspace:
         except self._auto.errors.CommandError:
             return None
         return expiry_from_state(deployment or {})
+
+
+def command_failure(text: str) -> str:
+    """``exit code N: <last line of stderr>`` from a ``CommandError`` (``code: N / stdout: ... / stderr: ...``)."""
+    code = re.search(r"^\s*code: (-?\d+)", text, re.MULTILINE)
+    if code is None:  # not the Automation API's layout: keep the text's last line
+        return _last_line(text) or "no output"
+    stdout, _, stderr = text.partition(" stdout: ")[2].partition(" stderr: ")
+    # Pulumi writes errors to stderr; a few commands report them on stdout only.
+    return f"exit code {code.group(1)}: {_last_line(stderr) or _last_line(stdout) or 'no output'}"
+
+
+def _last_line(text: str) -> str:
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    return lines[-1][:300] if lines else ""
 
 
 def target_options(targets: Sequence[str] | None) -> dict[str, Any]:

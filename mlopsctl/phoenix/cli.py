@@ -25,7 +25,7 @@ from rich.markup import escape
 
 from mlopsctl.console import fail
 from mlopsctl.layers import Layer
-from mlopsctl.phoenix.automation import AutomationWorkspace, pulumi_cli_available
+from mlopsctl.phoenix.automation import AutomationWorkspace, PulumiCommandError, pulumi_cli_available
 from mlopsctl.phoenix.expiry import ExpiryError, parse_duration, parse_timestamp
 from mlopsctl.phoenix.report import render_stacks_text, stacks_to_dict
 from mlopsctl.phoenix.retry import RetryPolicy
@@ -207,6 +207,9 @@ def down_command(
         action = phoenix_down(workspace, pr, layer=layer.value, forget_kubernetes_layer=forget_kubernetes_layer)
     except PhoenixConfigError as exc:
         raise _fail(str(exc)) from None
+    except PulumiCommandError as exc:
+        # Nothing was destroyed: the stack could not even be looked up (backend unreachable, not logged in).
+        raise _fail(f"cannot look up stack pr-{pr}: {exc}") from None
     if action.status == "failed":
         raise _fail(f"{action.name}: {action.detail}", code=1)
     out.print(f"[green]{action.status}[/] {action.name}: {escape(action.detail)}")

@@ -61,15 +61,18 @@ def test_preview_json_alone(tmp_path: Path) -> None:
 
 
 def test_new_mandatory_violation_exits_1_after_writing(tmp_path: Path) -> None:
+    # Violations are re-evaluated from each plan's resources; the `policy` sections the files carry are ignored.
+    tags = {"owner": "o", "environment": "dev", "cost-center": "c"}
     b = resource(BUCKET, "b", {"bucket": "b"})
+    key = resource("aws:kms/key:Key", "k", {"enableKeyRotation": False, "tags": tags})
     base = write(tmp_path / "base.json", plan([b], violations=[violation("s3-x", b["urn"], level="advisory")]))
-    head = write(tmp_path / "head.json", plan([b], violations=[violation("s3-y", b["urn"])]))
+    head = write(tmp_path / "head.json", plan([b, key], violations=[]))
     target = tmp_path / "c.md"
     code, _, err = _run(str(base), str(head), "--out", str(target))
     assert code == 1 and "1 new mandatory policy violation" in err
-    assert "`s3-y`" in target.read_text()
-    advisory_only = write(tmp_path / "h2.json", plan([b], violations=[violation("s3-z", b["urn"], level="advisory")]))
-    assert _run(str(base), str(advisory_only))[0] == 0
+    assert "`kms-key-rotation`" in target.read_text()
+    claimed_only = write(tmp_path / "h2.json", plan([b], violations=[violation("s3-y", b["urn"])]))
+    assert _run(str(base), str(claimed_only))[0] == 0  # a section's claim alone is no finding
 
 
 @pytest.mark.parametrize(
