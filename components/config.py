@@ -19,7 +19,9 @@ from typing import Any, Self
 from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
+from components.cluster.autoscaling import needs_autoscaler
 from components.cluster.config import ClusterConfig
+from components.cluster.system_flows import AUTOSCALER_ENDPOINT_SERVICES
 from components.config_base import ENVIRONMENT_PATTERN, NAMESPACE, REGION_PATTERN, Section
 from components.data.config import LakeConfig, StorageConfig, WarehouseConfig
 from components.deploy.config import DeployConfig
@@ -172,6 +174,13 @@ class PlatformConfig(Section):
             )
         if self.tracking.enabled and "mlflow" not in self.cluster.namespaces:
             raise ValueError("tracking.enabled needs 'mlflow' in cluster.namespaces")
+        if needs_autoscaler(self.cluster):
+            absent = [s for s in AUTOSCALER_ENDPOINT_SERVICES if s not in self.network.interface_endpoints]
+            if absent:
+                raise ValueError(
+                    f"network.interfaceEndpoints lacks {absent}: the cluster autoscaler (a pool with minSize < maxSize) "
+                    "calls these APIs and its pods may reach the endpoint subnets only"
+                )
         if self.orchestrator.mode == "mwaa" and self.network.nat == "none":
             raise ValueError("orchestrator.mode mwaa needs network.nat single or per-az (MWAA workers need egress)")
         # deploy.runner with nat none: the runner gets its own subnets and NAT gateway (Network.runner_egress).

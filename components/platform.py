@@ -36,7 +36,7 @@ from components.tracking.component import TrackingServer, TrackingServerArgs
 from components.tracking import access as tracking_access
 from components.zerotrust.component import ZeroTrust, ZeroTrustArgs
 from components.zerotrust.pod_identity import PodSecurityGroups, PodSecurityGroupsArgs
-from contracts.flows import AwsDestination, AwsSource, Flow, FlowGraph
+from contracts.flows import AwsDestination, Flow, FlowGraph
 
 ARTIFACTS_ZONE = "ml-artifacts"
 """The lake zone holding MLflow artifacts and Airflow task logs."""
@@ -186,10 +186,6 @@ class MlopsPlatform(pulumi.ComponentResource):
             ),
             opts=aws_opts,
         )
-        # Nodes (kubelet and containerd pulling images, the VPC CNI calling EC2) and the system pods without a group
-        # of their own carry the cluster security group; they reach the AWS APIs through the interface endpoints.
-        nodes = AwsSource(name="nodes", security_group_id=cluster.workload_security_group_id)
-        self.flows.add([Flow(nodes, network.endpoints, 443, description="nodes -> VPC interface endpoints")])
         if runner is not None:
             # The private API endpoint's ENIs (in the control-plane subnets) carry the cluster security group, which
             # must admit 443 from whatever calls the API (https://docs.aws.amazon.com/eks/latest/userguide/cluster-endpoint.html).
@@ -267,19 +263,27 @@ class MlopsPlatform(pulumi.ComponentResource):
                 alertTopicArn=self.observability.topic_arn, alertTopicKeyArn=self.observability.topic_key_arn
             )
 
+        self.secrets_operator: SecretsOperator | None = None
         self._applications(config, account_id)
+        eso = self.secrets_operator
 
         # Last: every component has contributed its flows; what is not declared cannot talk.
         self.zero_trust = ZeroTrust(
             "zerotrust",
             ZeroTrustArgs(
                 graph=self.flows,
-                namespaces=config.cluster.namespaces,
+                namespaces=[
+                    *config.cluster.namespaces,
+                    *cluster.system_namespaces,
+                    *([eso.namespace] if eso is not None else []),
+                ],
+                shared_namespaces=cluster.shared_namespaces,
+                policy_aliases=eso.policy_aliases if eso is not None else {},
                 vpc_cidr=network.vpc_cidr,
                 cluster_security_group_id=cluster.workload_security_group_id,
                 pod_security_groups=self.pod_groups,
                 k8s_provider=cluster.k8s_provider,
-                depends_on=list(cluster.namespaces.values()),
+                depends_on=[*cluster.namespaces.values(), *([eso.namespace_resource] if eso is not None else [])],
             ),
             opts=aws_opts,
         )
@@ -324,7 +328,9 @@ class MlopsPlatform(pulumi.ComponentResource):
                 "secrets-operator",
                 SecretsOperatorArgs(
                     k8s_provider=cluster.k8s_provider,
-                    vpc_cidr=network.vpc_cidr,
+                    api_server=cluster.api_server,
+                    control_plane=cluster.control_plane,
+                    endpoints=network.endpoints,
                     depends_on=list(cluster.namespaces.values()),
                     registry=self.registry.base,
                 ),
@@ -333,6 +339,9 @@ class MlopsPlatform(pulumi.ComponentResource):
             if needs_cluster_apps
             else None
         )
+        if secrets_operator is not None:
+            self.secrets_operator = secrets_operator
+            self.flows.add(secrets_operator.flows)
         db_tls: dict[str, str] = {}
 
         self.tracking: TrackingServer | None = None

@@ -313,8 +313,14 @@ def _aws_layer(
         notes.append(f"cannot evaluate the security groups: {error}")
         forced = {c for row in flow_rows if _always_aws(row) for c in _declared([row])}
         return frozenset(forced), frozenset()
-    labels = aws_reachability.destination_labels(layer)
-    workload_names = {w.name for w in workloads}
+    labels = {**aws_reachability.destination_labels(layer), **_source_labels(layer)}
+    # Workloads whose group ZeroTrust declares to be the cluster group (``own_security_group=False``: controllers
+    # installed with the cluster) are the nodes at this layer, whose flows the ``nodes`` source declares;
+    # NetworkPolicies tell them apart. A workload that should have a group of its own and lacks one stays in scope.
+    node_identity = {
+        r.name for r in rows if r.kind == aws_reachability.KIND_WORKLOAD and r.security_group_id in layer.cluster_groups
+    }
+    workload_names = {w.name for w in workloads} - node_identity
 
     def in_scope(source: str, destination: str) -> bool:
         if source not in workload_names and source not in layer.aws_sources:
@@ -326,7 +332,10 @@ def _aws_layer(
         return False
 
     declared = {
-        (s, labels.get(d, d), p, proto) for row in flow_rows for s, d, p, proto in _declared([row]) if in_scope(s, d)
+        (labels.get(s, s), labels.get(d, d), p, proto)
+        for row in flow_rows
+        for s, d, p, proto in _declared([row])
+        if in_scope(s, d)
     }
     # An AWS endpoint without a row has no security group (e.g. an AwsDestination declared without one): security
     # groups cannot say anything about its flows, so they are not compared at this layer.
@@ -338,9 +347,25 @@ def _aws_layer(
             f"not checked at the AWS layer: the flows of {', '.join(unknown)}, which {SECURITY_GROUPS_OUTPUT} gives "
             "no security group"
         )
-    computed = {(s, labels.get(d, d), p, proto) for s, d, p, proto in layer.connections if in_scope(s, d)}
-    declared |= {(s, labels.get(d, d), p, proto) for s, d, p, proto in layer.connections if _baseline(layer, s, d, p)}
+    computed = {
+        (labels.get(s, s), labels.get(d, d), p, proto) for s, d, p, proto in layer.connections if in_scope(s, d)
+    }
+    declared |= {
+        (labels.get(s, s), labels.get(d, d), p, proto)
+        for s, d, p, proto in layer.connections
+        if in_scope(s, d) and _baseline(layer, s, d, p)
+    }
     return frozenset(declared), frozenset(computed)
+
+
+def _source_labels(layer: aws_reachability.AwsLayer) -> dict[str, str]:
+    """The name each AWS source is reported under: its own, or ``"a / b"`` for sources whose interfaces carry the
+    same groups (security groups cannot tell them apart: the EKS control plane's ENIs and the nodes)."""
+    groups: dict[frozenset[str], set[str]] = {}
+    for source in layer.sources:
+        if source.name in layer.aws_sources:
+            groups.setdefault(source.groups, set()).add(source.name)
+    return {name: " / ".join(sorted(names)) for names in groups.values() for name in names}
 
 
 DNS_PORT = 53

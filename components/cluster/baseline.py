@@ -1,5 +1,8 @@
-"""Kubernetes baseline of the ServingCluster: namespaces with Pod Security Admission labels, the default
-encrypted StorageClass, and the NetworkPolicies of the controller namespaces (cert-manager, kserve).
+"""Kubernetes baseline of the ServingCluster: namespaces with Pod Security Admission labels and the default
+encrypted StorageClass.
+
+No NetworkPolicy is written here: the controller namespaces (cert-manager, kserve) get theirs from the zero-trust
+flow graph (``components.cluster.system_flows``), rendered by ``ZeroTrust`` with every other namespace's.
 
 Functions taking the component's ``k8s_opts`` (its parent and Kubernetes provider); the values come from
 ``components.cluster.kube``.
@@ -7,14 +10,13 @@ Functions taking the component's ``k8s_opts`` (its parent and Kubernetes provide
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 
 import pulumi
 import pulumi_kubernetes as k8s
 
 from components.cluster import kube
 from components.cluster.config import ClusterConfig
-from components.manifest import manifest
 
 
 def namespaces(
@@ -53,23 +55,3 @@ def default_storage_class(
         reclaim_policy="Delete",
         opts=k8s_opts(depends_on=list(depends_on)),
     )
-
-
-def system_namespace_policies(
-    name: str,
-    *,
-    config: ClusterConfig,
-    namespaces: Mapping[str, k8s.core.v1.Namespace],
-    vpc_cidr: str,
-    service_cidr: str,
-    k8s_opts: Callable[..., pulumi.ResourceOptions],
-) -> None:
-    """Controller namespaces: default-deny plus DNS, API server and webhook traffic (see ``kube.system_network_policies``)."""
-    for ns in kube.system_namespaces(config):
-        for policy in kube.system_network_policies(ns, vpc_cidr=vpc_cidr, service_cidr=service_cidr):
-            k8s.networking.v1.NetworkPolicy(
-                f"{name}-{ns}-{policy['metadata']['name']}",
-                metadata=manifest({**policy["metadata"], "namespace": namespaces[ns].metadata.name}),
-                spec=manifest(policy["spec"]),
-                opts=k8s_opts(),
-            )

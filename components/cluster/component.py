@@ -14,7 +14,12 @@ Pure values and documents live beside it (unit-tested): ``control_plane`` (log g
 key), ``nodes`` (pool specs, launch templates, node key), ``kube`` (kubeconfig, Service CIDR, system
 namespaces), ``charts`` (pinned charts and their values), ``autoscaling`` (scale-from-zero tags, autoscaler
 policy). Beyond the cluster core, resources are built by ``access`` (access entries), ``node_pools``,
-``addons`` and ``baseline`` (namespaces, StorageClass, controller NetworkPolicies); this module wires them.
+``addons`` and ``baseline`` (namespaces, StorageClass); this module wires them.
+
+The controllers it installs (cert-manager, KServe, the Cluster Autoscaler) are zero-trust workloads
+(``system_flows``): :attr:`ServingCluster.flows` carries their flows with the serving ones, and
+:attr:`ServingCluster.system_namespaces` / :attr:`ServingCluster.shared_namespaces` tell ``ZeroTrust`` where to
+render their policies. No NetworkPolicy is written here.
 """
 
 from __future__ import annotations
@@ -28,13 +33,23 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
-from components.cluster import access, addons, autoscaling, baseline, control_plane, kube, node_pools, nodes
+from components.cluster import (
+    access,
+    addons,
+    autoscaling,
+    baseline,
+    control_plane,
+    kube,
+    node_pools,
+    nodes,
+    system_flows,
+)
 from components.cluster.config import ClusterConfig
 from components.cluster.identity import OidcIssuer
 from components.config_base import PLATFORM_NAMESPACES
 from components.iam import assume_role_policy, document, kms_use, partition_of
 from components.registry.images import RegistryBase
-from contracts.flows import AwsDestination, ExternalDestination, Flow, Workload
+from contracts.flows import AwsDestination, AwsSource, ExternalDestination, Flow, Workload
 
 SERVING_NAMESPACE = "serving"
 """Namespace of the InferenceServices (the KServe controller itself runs in ``kserve``)."""
@@ -69,7 +84,8 @@ class ServingClusterArgs:
     "the API server" and "webhook callers" are addresses no pod has. Default: ``subnet_ids``."""
     control_plane_subnet_cidrs: Sequence[str] = ()
     """CIDRs of ``control_plane_subnet_ids``: API clients' NetworkPolicies allow them, since the API's Service IP
-    is forwarded to those ENIs (default: none, for a cluster in shared subnets whose callers allow the VPC)."""
+    is forwarded to those ENIs, and the admission webhooks admit them (the control plane's calls come from there).
+    Required while KServe is on (cert-manager's and KServe's webhooks); default: none."""
     vpc_cidr: str
     """VPC IPv4 CIDR: where the interface endpoints (STS for IRSA) are reached from pods."""
     tags: Mapping[str, str]
@@ -118,10 +134,23 @@ class ServingCluster(pulumi.ComponentResource):
     namespaces: dict[str, k8s.core.v1.Namespace]
     """Namespace name -> Namespace resource (workload and system namespaces)."""
     flows: list[Flow]
-    """Zero-trust flows of the serving side, for the platform's FlowGraph."""
+    """Zero-trust flows for the platform's FlowGraph: the nodes to the interface endpoints (first, see below), the
+    serving side's, and the system workloads' (``system_flows``: cert-manager, KServe, the autoscaler)."""
     api_server: ExternalDestination
     """The Kubernetes API (the ``kubernetes`` Service ClusterIP), for workloads that call it (operators,
     Airflow's KubernetesExecutor): they declare a flow to it on 443; the control-plane ENIs are in the VPC."""
+    control_plane: AwsSource
+    """The EKS control plane as a flow source (its ENIs: the cluster security group, the control-plane subnets):
+    a controller's admission webhook declares ``control_plane -> webhook pods : container port``."""
+    nodes: AwsSource
+    """The nodes (and every pod without a security group of its own) as a flow source: the cluster security group."""
+    system_namespaces: list[str]
+    """Namespaces of the controllers the cluster installs that hold nothing else (cert-manager, kserve): pass them
+    to ``ZeroTrust`` with the workload namespaces, for their default-deny and DNS policies."""
+    shared_namespaces: list[str]
+    """Namespaces with declared system workloads and pods the platform does not declare (kube-system: the
+    autoscaler beside EKS's add-ons): ``ZeroTrust`` isolates the declared workloads there one by one, with no
+    namespace-wide deny (``system_flows`` says why)."""
 
     def __init__(self, name: str, args: ServingClusterArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("mlops:cluster:ServingCluster", name, None, opts)
@@ -204,7 +233,9 @@ class ServingCluster(pulumi.ComponentResource):
             version=config.version,
             role_arn=cluster_role.arn,
             vpc_config=aws.eks.ClusterVpcConfigArgs(
-                subnet_ids=args.control_plane_subnet_ids if args.control_plane_subnet_ids is not None else args.subnet_ids,
+                subnet_ids=args.control_plane_subnet_ids
+                if args.control_plane_subnet_ids is not None
+                else args.subnet_ids,
                 endpoint_private_access=True,
                 endpoint_public_access=public,
                 # Only an explicit allow-list opens the public endpoint (the policy pack reports it).
@@ -310,17 +341,10 @@ class ServingCluster(pulumi.ComponentResource):
         def k8s_opts(**kwargs: Any) -> pulumi.ResourceOptions:
             return pulumi.ResourceOptions(parent=self, provider=self.k8s_provider, **kwargs)
 
-        # --- Namespaces with Pod Security Admission, default StorageClass, controller NetworkPolicies ---
+        # --- Namespaces with Pod Security Admission, default StorageClass ----------------------------------
+        # (The controller namespaces' NetworkPolicies come from the flow graph: see the flows below.)
         self.namespaces = baseline.namespaces(name, workload=args.namespaces, config=config, k8s_opts=k8s_opts)
         baseline.default_storage_class(name, key_arn=node_key.arn, k8s_opts=k8s_opts, depends_on=[ebs_csi])
-        baseline.system_namespace_policies(
-            name,
-            config=config,
-            namespaces=self.namespaces,
-            vpc_cidr=args.vpc_cidr,
-            service_cidr=service_cidr,
-            k8s_opts=k8s_opts,
-        )
 
         # --- Model serving: cert-manager + KServe (RawDeployment) -------------------------------
         if config.kserve.enabled:
@@ -331,7 +355,8 @@ class ServingCluster(pulumi.ComponentResource):
         # --- GPUs and node autoscaling -------------------------------------------------------------
         if config.gpu_pool is not None:
             addons.device_plugin(name, k8s_opts, [*node_groups, coredns], registry=args.registry)
-        if autoscaling.needs_autoscaler(config):
+        autoscaler = autoscaling.needs_autoscaler(config)
+        if autoscaler:
             addons.autoscaler(
                 self,
                 name,
@@ -356,13 +381,41 @@ class ServingCluster(pulumi.ComponentResource):
         self.node_groups = node_groups
         self.workload_security_group_id = self._cluster.vpc_config.cluster_security_group_id
         self.vpc_id = pulumi.Output.from_input(args.vpc_id)
-        self.flows = serving_flows(args.endpoints or AwsDestination(name="vpc-endpoints", cidrs=(args.vpc_cidr,)))
+        endpoints = args.endpoints or AwsDestination(name="vpc-endpoints", cidrs=(args.vpc_cidr,))
         self.api_server = ExternalDestination(
             name="kube-apiserver",
             cidrs=(f"{kube.api_server_service_ip(service_cidr)}/32", *args.control_plane_subnet_cidrs),
             # kube-proxy forwards the Service IP to the control plane's ENIs, which carry the cluster group.
             security_group_id=self.workload_security_group_id,
         )
+        # The same Output object as workload_security_group_id everywhere: ZeroTrust recognises "both ends carry the
+        # cluster group" (no rule needed) and "this group pair is already open" by identity.
+        self.control_plane = system_flows.control_plane_source(
+            self.workload_security_group_id, args.control_plane_subnet_cidrs
+        )
+        self.nodes = AwsSource(name="nodes", security_group_id=self.workload_security_group_id)
+        self.system_namespaces = sorted(kube.system_namespaces(config))
+        self.shared_namespaces = system_flows.shared_namespaces(autoscaler=autoscaler)
+        # ZeroTrust opens one rule pair per (group, group, port), named after the first flow that needs it. The
+        # system workloads carry the cluster group like the nodes, so "nodes -> endpoints" comes first: the rules
+        # keep their names (zerotrust-nodes-vpc-endpoints-tcp-443-*) instead of being replaced by identical ones,
+        # which AWS would refuse as duplicates while the old ones still exist.
+        node_flows = (
+            [Flow(self.nodes, endpoints, 443, description="nodes -> VPC interface endpoints")]
+            if endpoints.security_group_id is not None
+            else []
+        )
+        self.flows = [
+            *node_flows,
+            *serving_flows(endpoints),
+            *system_flows.system_flows(
+                config,
+                autoscaler=autoscaler,
+                api_server=self.api_server,
+                control_plane=self.control_plane,
+                endpoints=endpoints,
+            ),
+        ]
         self.register_outputs(
             {
                 "cluster_name": self.cluster_name,
@@ -385,9 +438,32 @@ def validate_args(args: ServingClusterArgs) -> None:
     if args.config.kserve.enabled and SERVING_NAMESPACE not in args.namespaces:
         raise ValueError("ServingClusterArgs.namespaces must include 'serving' while cluster.kserve.enabled is true")
     try:
-        ipaddress.IPv4Network(args.vpc_cidr, strict=True)
+        vpc = ipaddress.IPv4Network(args.vpc_cidr, strict=True)
     except ValueError as exc:
         raise ValueError(f"ServingClusterArgs.vpc_cidr: {args.vpc_cidr!r} is not an IPv4 CIDR ({exc})") from None
+    for cidr in args.control_plane_subnet_cidrs:
+        try:
+            subnet = ipaddress.IPv4Network(cidr, strict=True)
+        except ValueError as exc:
+            raise ValueError(
+                f"ServingClusterArgs.control_plane_subnet_cidrs: {cidr!r} is not an IPv4 CIDR ({exc})"
+            ) from None
+        if not subnet.subnet_of(vpc):
+            raise ValueError(
+                f"ServingClusterArgs.control_plane_subnet_cidrs: {cidr} is outside the VPC {args.vpc_cidr}; give the "
+                "CIDRs of control_plane_subnet_ids"
+            )
+    if args.control_plane_subnet_cidrs and args.control_plane_subnet_ids is None:
+        raise ValueError(
+            "ServingClusterArgs.control_plane_subnet_cidrs without control_plane_subnet_ids: the control plane would "
+            "live in subnet_ids, not in these CIDRs; give both (the control-plane subnets and their CIDRs) or neither"
+        )
+    if args.config.kserve.enabled and not args.control_plane_subnet_cidrs:
+        raise ValueError(
+            "ServingClusterArgs.control_plane_subnet_cidrs is required while cluster.kserve.enabled is true: the "
+            "cert-manager and KServe webhooks admit the control plane from these subnets only (the platform passes "
+            "Network.slot_subnet_cidrs['control-plane'])"
+        )
 
 
 def serving_flows(endpoints: AwsDestination) -> list[Flow]:

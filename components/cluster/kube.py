@@ -1,5 +1,8 @@
 """Pure Kubernetes-side values of the serving cluster: kubeconfig, the Service CIDR and the API server's
-Service IP, the system namespaces (cert-manager, kserve) with their NetworkPolicies, and Pod Security labels.
+Service IP, the system namespaces (cert-manager, kserve) and Pod Security labels.
+
+The system namespaces' NetworkPolicies are not written here: their pods are workloads of the zero-trust flow graph
+(``components.cluster.system_flows``), which ``ZeroTrust`` renders like every other namespace's.
 
 Nothing here creates a resource or reads an Output: every function takes plain values and returns plain
 data, so each control is unit-tested directly and shows up verbatim in the plan.
@@ -10,7 +13,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
-from typing import Any, Literal
+from typing import Literal
 
 from components.cluster.config import ClusterConfig
 
@@ -19,6 +22,11 @@ KSERVE_NAMESPACE = "kserve"
 
 CERT_MANAGER_NAMESPACE = "cert-manager"
 """System namespace of cert-manager (issues KServe's webhook certificate)."""
+
+KUBE_SYSTEM_NAMESPACE = "kube-system"
+"""EKS's own namespace: its add-ons (vpc-cni, kube-proxy, the Pod Identity agent, CoreDNS, the EBS CSI driver) and
+the platform's Cluster Autoscaler and NVIDIA device plugin. It gets no namespace-wide default-deny: see
+``components.cluster.system_flows``."""
 
 PodSecurityLevel = Literal["privileged", "baseline", "restricted"]
 
@@ -60,10 +68,7 @@ def kubeconfig(*, cluster_name: str, endpoint: str, ca_data: str, region: str) -
     )
 
 
-# --- Service network and system-namespace NetworkPolicies ---------------------------------------
-
-WEBHOOK_PORTS = {"cert-manager": (10250,), "kserve": (9443,)}
-"""Container ports of the admission webhooks the EKS control plane calls, per system namespace."""
+# --- Service network ------------------------------------------------------------------------------
 
 
 def service_cidr(vpc_cidr: str) -> str:
@@ -82,64 +87,6 @@ def service_cidr(vpc_cidr: str) -> str:
 def api_server_service_ip(cidr: str) -> str:
     """ClusterIP of the ``kubernetes`` Service: the first host of the Service CIDR."""
     return str(next(ipaddress.ip_network(cidr).hosts()))
-
-
-def system_network_policies(namespace: str, *, vpc_cidr: str, service_cidr: str) -> list[dict[str, Any]]:
-    """Default-deny plus the only traffic a controller namespace (cert-manager, kserve) needs.
-
-    The flow vocabulary cannot name the EKS control plane (it is not a pod), so the cluster owns these:
-    DNS to CoreDNS; egress to the API server (its ClusterIP, and the control-plane ENIs in the VPC on
-    443); ingress to the admission-webhook ports from the VPC, where the control-plane ENIs live
-    (https://github.com/aws/amazon-vpc-cni-k8s/issues/2967 - EKS offers no selector for them).
-    """
-    api_ip = api_server_service_ip(service_cidr)
-    meta = {"namespace": namespace, "labels": {"app.kubernetes.io/managed-by": "pulumi"}}
-    tcp = [{"protocol": "TCP", "port": port} for port in WEBHOOK_PORTS[namespace]]
-    return [
-        {
-            "metadata": {**meta, "name": "system-default-deny"},
-            "spec": {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]},
-        },
-        {
-            "metadata": {**meta, "name": "system-allow-dns"},
-            "spec": {
-                "podSelector": {},
-                "policyTypes": ["Egress"],
-                "egress": [
-                    {
-                        "to": [
-                            {
-                                "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}},
-                                "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}},
-                            }
-                        ],
-                        "ports": [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}],
-                    }
-                ],
-            },
-        },
-        {
-            "metadata": {**meta, "name": "system-allow-apiserver"},
-            "spec": {
-                "podSelector": {},
-                "policyTypes": ["Egress"],
-                "egress": [
-                    {
-                        "to": [{"ipBlock": {"cidr": f"{api_ip}/32"}}, {"ipBlock": {"cidr": vpc_cidr}}],
-                        "ports": [{"protocol": "TCP", "port": 443}],
-                    }
-                ],
-            },
-        },
-        {
-            "metadata": {**meta, "name": "system-allow-webhooks"},
-            "spec": {
-                "podSelector": {},
-                "policyTypes": ["Ingress"],
-                "ingress": [{"from": [{"ipBlock": {"cidr": vpc_cidr}}], "ports": tcp}],
-            },
-        },
-    ]
 
 
 # --- Namespaces ----------------------------------------------------------------------------------

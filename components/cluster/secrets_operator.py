@@ -11,9 +11,10 @@ empty, KMS-encrypted ``aws.secretsmanager.Secret``; an ESO ``Password`` generato
 inside the cluster and a ``PushSecret`` (``updatePolicy: IfNotExists``) stores it once; ``ExternalSecret``
 resources read it back into Kubernetes Secrets. The value is never an input of any resource.
 
-The operator's own namespace is default-deny with its own NetworkPolicies (DNS, HTTPS into the VPC for
-the STS / Secrets Manager endpoints and the API server, the webhook from the API server): it is not one
-of the workload namespaces the zero-trust graph renders, so do not list it there.
+The operator's pods are workloads of the zero-trust flow graph (:attr:`SecretsOperator.flows`: the API for all
+three, the STS and Secrets Manager endpoints for the controller, the control plane to the webhook): add the flows to
+the platform's graph and the namespace to ``ZeroTrust``'s namespaces, which renders its default-deny and DNS policies
+like every other's. No NetworkPolicy is written here.
 
 The pure specs (plain dicts, camelCase as the API server expects) live in
 ``components.cluster.secrets_values`` and are tested directly; this module wires them.
@@ -39,20 +40,21 @@ from components.cluster.secrets_values import (
     EXTERNAL_SECRETS_API,
     GENERATORS_API,
     MANAGED_BY_TAG,
+    NETWORK_POLICY_NAMES,
     PUSH_SECRET_API,
     STORE_NAME,
     STORE_SERVICE_ACCOUNT,
     RemoteValue,
     external_secret_spec,
-    operator_network_policies,
+    operator_flows,
     operator_values,
     password_generator_spec,
     push_secret_spec,
     secret_store_spec,
     store_policy,
 )
-from components.manifest import manifest
 from components.registry.images import RegistryBase
+from contracts.flows import AwsDestination, AwsSource, ExternalDestination, Flow
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -61,8 +63,12 @@ class SecretsOperatorArgs:
 
     k8s_provider: k8s.Provider
     """The cluster's Kubernetes provider."""
-    vpc_cidr: str
-    """The VPC's CIDR: the operator's NetworkPolicies allow HTTPS to it (endpoints, API server) only."""
+    api_server: ExternalDestination
+    """The Kubernetes API (``ServingCluster.api_server``): all three deployments call it."""
+    control_plane: AwsSource
+    """The EKS control plane (``ServingCluster.control_plane``): it calls the webhook."""
+    endpoints: AwsDestination
+    """The VPC interface endpoints (``Network.endpoints``): the controller reaches STS and Secrets Manager there."""
     chart_version: str = ESO_CHART_VERSION
     """ESO chart version (pinned)."""
     replicas: int = 1
@@ -78,13 +84,26 @@ class SecretsOperator(pulumi.ComponentResource):
 
     namespace: str
     """Namespace of the operator."""
+    namespace_resource: k8s.core.v1.Namespace
+    """The namespace itself: ``ZeroTrust`` must depend on it (its policies go there)."""
     release: k8s.helm.v3.Release
     """The Helm release; CustomResources of ESO kinds must depend on it (CRDs)."""
+    flows: list[Flow]
+    """Zero-trust flows of the operator (:func:`~components.cluster.secrets_values.operator_flows`), for the
+    platform's FlowGraph."""
+    policy_aliases: dict[tuple[str, str], list[pulumi.Alias]]
+    """(namespace, policy name) -> aliases, for the ZeroTrust policies that take over the names of the
+    NetworkPolicies this component used to create itself (``default-deny``, ``allow-dns-egress``)."""
 
     def __init__(self, name: str, args: SecretsOperatorArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("mlops:secrets_operator:SecretsOperator", name, None, opts)
         if args.replicas < 1:
             raise ValueError(f"SecretsOperatorArgs.replicas must be at least 1 (got {args.replicas})")
+        if not args.control_plane.cidrs:
+            raise ValueError(
+                "SecretsOperatorArgs.control_plane has no cidrs: the webhook admits the control plane from its subnets "
+                "only; pass ServingCluster.control_plane of a cluster given control_plane_subnet_cidrs"
+            )
         k8s_opts = pulumi.ResourceOptions(parent=self, provider=args.k8s_provider)
         namespace = k8s.core.v1.Namespace(
             f"{name}-namespace",
@@ -97,15 +116,6 @@ class SecretsOperator(pulumi.ComponentResource):
             },
             opts=k8s_opts,
         )
-        network_policies = [
-            k8s.networking.v1.NetworkPolicy(
-                f"{name}-netpol-{policy}",
-                metadata={"name": policy, "namespace": ESO_NAMESPACE},
-                spec=manifest(body),
-                opts=pulumi.ResourceOptions.merge(k8s_opts, pulumi.ResourceOptions(depends_on=[namespace])),
-            )
-            for policy, body in operator_network_policies(args.vpc_cidr).items()
-        ]
         self.release = k8s.helm.v3.Release(
             f"{name}-release",
             name=ESO_RELEASE,
@@ -126,10 +136,22 @@ class SecretsOperator(pulumi.ComponentResource):
                 else operator_values(replicas=args.replicas)
             ),
             opts=pulumi.ResourceOptions.merge(
-                k8s_opts, pulumi.ResourceOptions(depends_on=[namespace, *network_policies, *args.depends_on])
+                k8s_opts, pulumi.ResourceOptions(depends_on=[namespace, *args.depends_on])
             ),
         )
         self.namespace = ESO_NAMESPACE
+        self.namespace_resource = namespace
+        self.flows = operator_flows(
+            api_server=args.api_server, control_plane=args.control_plane, endpoints=args.endpoints
+        )
+        # ZeroTrust renders a "default-deny" and an "allow-dns-egress" policy in this namespace, the names of two
+        # NetworkPolicies this component created before (f"{name}-netpol-<policy>"). Without an alias the new
+        # resource would take over the existing object (server-side apply) and deleting the old resource would
+        # then delete it: the aliases make it one resource that changes parent.
+        self.policy_aliases = {
+            (ESO_NAMESPACE, policy): [pulumi.Alias(name=f"{name}-netpol-{policy}", parent=self)]
+            for policy in NETWORK_POLICY_NAMES
+        }
         self.register_outputs({"namespace": ESO_NAMESPACE, "release": self.release.name})
 
 
@@ -324,7 +346,7 @@ __all__ = [
     "SecretsOperatorArgs",
     "external_secret_spec",
     "generated_secret",
-    "operator_network_policies",
+    "operator_flows",
     "operator_values",
     "password_generator_spec",
     "push_secret_spec",

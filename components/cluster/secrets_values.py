@@ -1,6 +1,6 @@
-"""Pure specs of the External Secrets Operator: chart pins, Helm values, the operator namespace's
-NetworkPolicies, and the SecretStore, ExternalSecret, Password generator and PushSecret specs, plus the IAM
-policy of a namespace's store role.
+"""Pure specs of the External Secrets Operator: chart pins, Helm values, the operator's zero-trust workloads and
+flows, and the SecretStore, ExternalSecret, Password generator and PushSecret specs, plus the IAM policy of a
+namespace's store role.
 
 Plain dicts, camelCase as the API server expects; each is tested directly.
 ``components.cluster.secrets_operator`` wires them into resources.
@@ -8,14 +8,13 @@ Plain dicts, camelCase as the API server expects; each is tested directly.
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from components.cluster.kube import api_server_service_ip, service_cidr
 from components.iam import document, kms_use, secret_read
 from components.registry.images import RegistryBase, image_values
+from contracts.flows import AwsDestination, AwsSource, ExternalDestination, Flow, Workload
 
 ESO_CHART = "external-secrets"
 ESO_REPOSITORY = "https://charts.external-secrets.io"
@@ -32,12 +31,16 @@ ESO_IMAGE = "ghcr.io/external-secrets/external-secrets"
 """The one image of the controller, webhook and cert controller, tagged ``v<chart version>`` (the chart's
 appVersion; deploy/charts/external-secrets/values.yaml and templates/_helpers.tpl at helm-chart-2.3.0)."""
 WEBHOOK_PORT = 10250
-"""Port of ESO's admission webhook (chart default)."""
+"""Container port of ESO's webhook: ``webhook.port`` (deploy/charts/external-secrets/values.yaml at helm-chart-2.3.0;
+templates/webhook-deployment.yaml passes it as ``--port`` and ``containerPort``)."""
 STORE_SERVICE_ACCOUNT = "secrets-sync"
 """ServiceAccount each ScopedSecretStore authenticates as (IRSA)."""
 STORE_NAME = "aws-secrets-manager"
 """Name of the SecretStore in every consuming namespace."""
 MANAGED_BY_TAG = {"managed-by": "external-secrets"}
+NETWORK_POLICY_NAMES = ("default-deny", "allow-dns-egress")
+"""The operator namespace's NetworkPolicies whose names ZeroTrust's namespace-wide policies reuse (this component
+created them itself before issue #17; ``SecretsOperator.policy_aliases`` keeps them one resource)."""
 """ESO pushes only into secrets carrying this tag (it refuses to overwrite secrets it does not manage)."""
 
 RESTRICTED_CONTAINER = {
@@ -86,52 +89,57 @@ def operator_values(*, replicas: int = 1, registry: RegistryBase | None = None) 
     }
 
 
-def operator_network_policies(vpc_cidr: str) -> dict[str, dict[str, Any]]:
-    """NetworkPolicies (name -> spec) of the operator's namespace: default deny, then exactly what ESO needs.
+ESO_CONTROLLER = Workload.of(
+    f"{ESO_NAMESPACE}/controller",
+    ESO_NAMESPACE,
+    {"app.kubernetes.io/name": ESO_CHART, "app.kubernetes.io/instance": ESO_RELEASE},
+    own_security_group=False,
+)
+"""The controller pods: ``external-secrets.selectorLabels`` (deploy/charts/external-secrets/templates/_helpers.tpl
+at helm-chart-2.3.0: ``app.kubernetes.io/name`` is the chart name, ``instance`` the release), the selector of
+templates/deployment.yaml. Installed before any SecurityGroupPolicy exists, so its pods keep the cluster group."""
+ESO_WEBHOOK = Workload.of(
+    f"{ESO_NAMESPACE}/webhook",
+    ESO_NAMESPACE,
+    {"app.kubernetes.io/name": f"{ESO_CHART}-webhook", "app.kubernetes.io/instance": ESO_RELEASE},
+    own_security_group=False,
+)
+"""The webhook pods: ``external-secrets-webhook.selectorLabels`` (same file and tag), templates/webhook-deployment.yaml."""
+ESO_CERT_CONTROLLER = Workload.of(
+    f"{ESO_NAMESPACE}/cert-controller",
+    ESO_NAMESPACE,
+    {"app.kubernetes.io/name": f"{ESO_CHART}-cert-controller", "app.kubernetes.io/instance": ESO_RELEASE},
+    own_security_group=False,
+)
+"""The cert controller pods (they write the webhook's certificate and CA bundles):
+``external-secrets-cert-controller.selectorLabels``, templates/cert-controller-deployment.yaml."""
 
-    - DNS to CoreDNS;
-    - HTTPS into the VPC: the STS and Secrets Manager interface endpoints, and the cluster's private API
-      endpoint (its ENIs live in the VPC), the only destinations of the controller, webhook and cert
-      controller;
-    - HTTPS to the API server's Service IP: ESO reaches the API as ``kubernetes.default`` and the VPC CNI
-      matches NetworkPolicies before the Service address is translated, so the ENIs alone are not enough
-      (aws/amazon-network-policy-controller-k8s#222); without it ESO never becomes ready;
-    - the API server calling the admission webhook (10250) from the control-plane ENIs in the VPC.
+
+def operator_flows(
+    *, api_server: ExternalDestination, control_plane: AwsSource, endpoints: AwsDestination
+) -> list[Flow]:
+    """The operator's traffic, and nothing else:
+
+    - controller, webhook and cert controller -> the Kubernetes API on 443 (``ServingCluster.api_server``: its
+      Service IP, which the VPC CNI matches before the address is translated, and the control-plane subnets);
+    - controller -> the STS and Secrets Manager interface endpoints on 443 (each namespace's store authenticates
+      with IRSA, then reads and pushes secrets); the webhook and the cert controller call no AWS API;
+    - the EKS control plane -> the webhook's container port :data:`WEBHOOK_PORT` (validating webhooks and CRD
+      conversion), from the control-plane subnets only.
     """
-    network = ipaddress.ip_network(vpc_cidr, strict=True)
-    if network.prefixlen == 0:
-        raise ValueError(f"vpc_cidr {vpc_cidr!r} would open the operator to every address")
-    block = {"ipBlock": {"cidr": str(network)}}
-    # The cluster sets its Service CIDR from the VPC CIDR with the same function (components/cluster/component.py).
-    api_service = {"ipBlock": {"cidr": f"{api_server_service_ip(service_cidr(vpc_cidr))}/32"}}
-    return {
-        "default-deny": {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]},
-        "allow-dns-egress": {
-            "podSelector": {},
-            "policyTypes": ["Egress"],
-            "egress": [
-                {
-                    "to": [
-                        {
-                            "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}},
-                            "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}},
-                        }
-                    ],
-                    "ports": [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}],
-                }
-            ],
-        },
-        "allow-https-in-vpc-egress": {
-            "podSelector": {"matchLabels": {"app.kubernetes.io/instance": ESO_RELEASE}},
-            "policyTypes": ["Egress"],
-            "egress": [{"to": [block, api_service], "ports": [{"protocol": "TCP", "port": 443}]}],
-        },
-        "allow-webhook-from-api-server": {
-            "podSelector": {"matchLabels": {"app.kubernetes.io/name": f"{ESO_RELEASE}-webhook"}},
-            "policyTypes": ["Ingress"],
-            "ingress": [{"from": [block], "ports": [{"protocol": "TCP", "port": WEBHOOK_PORT}]}],
-        },
-    }
+    return [
+        *(
+            Flow(workload, api_server, 443, description=f"{workload.name} -> Kubernetes API")
+            for workload in (ESO_CONTROLLER, ESO_WEBHOOK, ESO_CERT_CONTROLLER)
+        ),
+        Flow(
+            ESO_CONTROLLER,
+            endpoints,
+            443,
+            description="external-secrets controller -> STS and Secrets Manager interface endpoints",
+        ),
+        Flow(control_plane, ESO_WEBHOOK, WEBHOOK_PORT, description=f"EKS control plane -> {ESO_WEBHOOK.name} webhook"),
+    ]
 
 
 def secret_store_spec(region: str, service_account: str = STORE_SERVICE_ACCOUNT) -> dict[str, Any]:

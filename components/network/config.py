@@ -47,6 +47,10 @@ class NetworkConfig(Section):
             "kms",
             "monitoring",
             "sns",
+            # The cluster autoscaler's calls (its pods may reach the endpoint subnets only).
+            "autoscaling",
+            "ec2",
+            "eks",
         ]
     )
     """AWS services reached through interface endpoints (private DNS). S3 gets a gateway endpoint too; its

@@ -21,7 +21,7 @@ turns its output into resources.
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -57,15 +57,20 @@ class FlowGraphError(ValueError):
     """The flow graph cannot be rendered faithfully (ambiguous workloads, wide AWS CIDRs, ...)."""
 
 
-def render_network_policies(graph: FlowGraph, namespaces: Sequence[str], vpc_cidr: str) -> list[dict[str, Any]]:
+def render_network_policies(
+    graph: FlowGraph, namespaces: Sequence[str], vpc_cidr: str, shared_namespaces: Sequence[str] = ()
+) -> list[dict[str, Any]]:
     """Kubernetes NetworkPolicy manifests (plain dicts) enforcing exactly the flows of ``graph``.
 
     ``namespaces`` are the cluster's workload namespaces: each gets default-deny and DNS policies,
-    and every workload of the graph must live in one of them. AWS destinations must lie inside
-    ``vpc_cidr``. Output order is deterministic (namespace, then policy name).
-    Raises :class:`FlowGraphError` for a graph that would allow more than it declares.
+    and every workload of the graph must live in one of them or in ``shared_namespaces``. Those also host pods
+    the platform does not declare (kube-system: EKS's add-ons), so they get no namespace-wide policy: each workload
+    declared there is isolated on its own, with an egress policy (DNS plus its flows) and an ingress policy (its
+    flows, possibly none). AWS destinations must lie inside ``vpc_cidr``. Output order is deterministic
+    (namespace, then policy name). Raises :class:`FlowGraphError` for a graph that would allow more than it declares.
     """
-    _validate(graph, namespaces, vpc_cidr)
+    _validate(graph, namespaces, vpc_cidr, shared_namespaces)
+    shared = set(shared_namespaces)
     policies: list[dict[str, Any]] = []
     for namespace in sorted(set(namespaces)):
         policies.append(_policy("default-deny", namespace, {}, ["Ingress", "Egress"]))
@@ -90,20 +95,27 @@ def render_network_policies(graph: FlowGraph, namespaces: Sequence[str], vpc_cid
 
     for workload in graph.workloads:
         slug = _slug(workload.name)
-        if workload.name in egress:
+        # In a shared namespace no default-deny isolates the workload: its own policies do, in both directions.
+        alone = workload.namespace in shared
+        if workload.name in egress or alone:
+            dns = [_dns_rule()] if alone else []
             policies.append(
                 _policy(
-                    f"egress-{slug}", workload.namespace, workload.selector, ["Egress"], egress=egress[workload.name]
+                    f"egress-{slug}",
+                    workload.namespace,
+                    workload.selector,
+                    ["Egress"],
+                    egress=dns + egress.get(workload.name, []),
                 )
             )
-        if workload.name in ingress:
+        if workload.name in ingress or alone:
             policies.append(
                 _policy(
                     f"ingress-{slug}",
                     workload.namespace,
                     workload.selector,
                     ["Ingress"],
-                    ingress=ingress[workload.name],
+                    ingress=ingress.get(workload.name, []),
                 )
             )
     return sorted(policies, key=lambda p: (p["metadata"]["namespace"], p["metadata"]["name"]))
@@ -155,9 +167,12 @@ def _unique_flows(flows: Sequence[Flow]) -> list[Flow]:
     return unique
 
 
-def _validate(graph: FlowGraph, namespaces: Sequence[str], vpc_cidr: str) -> None:
+def _validate(graph: FlowGraph, namespaces: Sequence[str], vpc_cidr: str, shared_namespaces: Sequence[str]) -> None:
     vpc = ipaddress.ip_network(vpc_cidr, strict=True)
-    known = set(namespaces)
+    both = sorted(set(namespaces) & set(shared_namespaces))
+    if both:
+        raise FlowGraphError(f"namespaces {both} are listed as both the platform's own and shared; pick one")
+    known = set(namespaces) | set(shared_namespaces)
     by_name: dict[str, Workload | AwsSource | AwsDestination | ExternalDestination] = {}
     for flow in graph.flows:
         for end in (flow.source, flow.destination):
@@ -283,6 +298,12 @@ class ZeroTrustArgs:
     """Every declared flow of the platform (complete: create ZeroTrust after all components contributed)."""
     namespaces: Sequence[str]
     """The cluster's workload namespaces; each gets default-deny for ingress and egress."""
+    shared_namespaces: Sequence[str] = ()
+    """Namespaces with declared workloads and pods the platform does not declare (kube-system): no namespace-wide
+    policy; each declared workload there gets its own egress (DNS + flows) and ingress policies. Default: none."""
+    policy_aliases: Mapping[tuple[str, str], Sequence[pulumi.Alias]] = field(default_factory=dict)
+    """(namespace, policy name) -> aliases of the policy's resource: a policy whose Kubernetes name another
+    component's resource held before (``SecretsOperator.policy_aliases``). Default: none."""
     vpc_cidr: str
     """The VPC block: AWS destinations must lie inside it."""
     cluster_security_group_id: pulumi.Input[str]
@@ -318,7 +339,7 @@ class ZeroTrust(pulumi.ComponentResource):
     def __init__(self, name: str, args: ZeroTrustArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("mlops:zerotrust:ZeroTrust", name, None, opts)
         # Pure rendering first: a bad graph raises before any resource exists.
-        self.policies = render_network_policies(args.graph, args.namespaces, args.vpc_cidr)
+        self.policies = render_network_policies(args.graph, args.namespaces, args.vpc_cidr, args.shared_namespaces)
         self.flows = _unique_flows(args.graph.flows)
         self.described_flows = describe_flows(args.graph)
         self.described_workloads = describe_workloads(args.graph)
@@ -326,8 +347,14 @@ class ZeroTrust(pulumi.ComponentResource):
         k8s_opts = pulumi.ResourceOptions(parent=self, provider=args.k8s_provider, depends_on=list(args.depends_on))
         for policy in self.policies:
             meta = policy["metadata"]
+            aliases = list(args.policy_aliases.get((meta["namespace"], meta["name"]), ()))
             k8s.networking.v1.NetworkPolicy(
-                f"{name}-{meta['namespace']}-{meta['name']}", metadata=meta, spec=policy["spec"], opts=k8s_opts
+                f"{name}-{meta['namespace']}-{meta['name']}",
+                metadata=meta,
+                spec=policy["spec"],
+                opts=pulumi.ResourceOptions.merge(k8s_opts, pulumi.ResourceOptions(aliases=aliases))
+                if aliases
+                else k8s_opts,
             )
 
         groups = _Groups(args.pod_security_groups, args.cluster_security_group_id)

@@ -12,6 +12,7 @@ from pathlib import Path
 import pulumi
 import pulumi_aws as aws
 import pytest
+from cluster_testkit import network_args
 
 from components.cluster import charts
 from components.cluster.component import ServingCluster, ServingClusterArgs
@@ -48,6 +49,7 @@ def build(config: PlatformConfig) -> Graph:
                 vpc_cidr=config.network.cidr,
                 tags=config.required_tags,
                 namespaces=config.cluster.namespaces,
+                **network_args(config.network.cidr, config.network.az_count),
             ),
             opts=pulumi.ResourceOptions(providers={"aws": provider}),
         )
@@ -214,8 +216,9 @@ def test_every_kubernetes_resource_uses_the_cluster_provider(name: str, request:
 def test_prod_adds_no_policy_violation(prod: Graph) -> None:
     report = evaluate(prod)
     left = {(v.policy, v.urn.rsplit("::", 1)[-1]) for v in report.violations}
-    # Default-deny for workload namespaces is the ZeroTrust component's (wired by the platform).
-    owned_elsewhere = {("k8s-namespace-default-deny", f"serving-ns-{ns}") for ns in stack("prod").cluster.namespaces}
+    # Default-deny for the workload and controller namespaces is the ZeroTrust component's (wired by the platform).
+    namespaces = [*stack("prod").cluster.namespaces, "cert-manager", "kserve"]
+    owned_elsewhere = {("k8s-namespace-default-deny", f"serving-ns-{ns}") for ns in namespaces}
     assert left == owned_elsewhere
     new_resources = {r.urn for r in prod.resources if "autoscaler" in r.name or "nvidia" in r.name or r.type == ASG_TAG}
     assert new_resources

@@ -15,11 +15,12 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 import pytest
+from cluster_testkit import ENDPOINTS_SECURITY_GROUP, control_plane_cidrs, network_args
 from google.protobuf import json_format
 
 from components.cluster.component import PREDICTORS, TRANSFORMERS, ServingCluster, ServingClusterArgs, validate_args
 from components.config import PlatformConfig, load_stack_file
-from contracts.flows import AwsDestination
+from contracts.flows import AwsDestination, AwsSource
 from mlopsctl.engine import Graph, Registration, run_program
 from mlopsctl.policy import evaluate
 
@@ -75,6 +76,7 @@ def build(config: PlatformConfig) -> Built:
                 vpc_cidr=config.network.cidr,
                 tags=config.required_tags,
                 namespaces=config.cluster.namespaces,
+                **network_args(config.network.cidr, config.network.az_count),
             ),
             opts=pulumi.ResourceOptions(providers={"aws": aws_provider}),
         )
@@ -147,14 +149,13 @@ def test_resource_counts_dev(dev: Built) -> None:
         "aws:iam/serviceLinkedRole:ServiceLinkedRole": 1,  # Auto Scaling's, before the node key names it
         ROLE: 5,  # cluster, node, vpc-cni IRSA, EBS CSI IRSA, cluster-autoscaler IRSA
         "aws:iam/rolePolicy:RolePolicy": 4,  # cluster KMS, vpc-cni fence, EBS CSI key use, autoscaler
-        ATTACHMENT: 5,
+        ATTACHMENT: 6,  # cluster policy + VPC resource controller, 2 node policies, vpc-cni, EBS CSI
         "aws:iam/openIdConnectProvider:OpenIdConnectProvider": 1,
         ADDON: 5,
         LAUNCH_TEMPLATE: 1,
         NODE_GROUP: 1,
         K8S_PROVIDER: 1,
-        NAMESPACE: 5,  # serving, mlflow, airflow + cert-manager, kserve
-        NETWORK_POLICY: 8,
+        NAMESPACE: 5,  # serving, mlflow, airflow + cert-manager, kserve (their NetworkPolicies: ZeroTrust's)
         "kubernetes:storage.k8s.io/v1:StorageClass": 1,
         RELEASE: 4,  # cert-manager, kserve-crd, kserve + cluster-autoscaler (the system pool scales 2..4)
     }
@@ -187,7 +188,10 @@ def test_cluster_is_private_encrypted_and_logs_everything(any_built: Built) -> N
     assert inputs["name"] == f"mlops-{any_built.config.environment}"
     assert inputs["version"] == any_built.config.cluster.version
     assert inputs["vpcConfig"]["endpointPrivateAccess"] is True
-    assert inputs["vpcConfig"]["subnetIds"] == SUBNETS
+    # The control plane's ENIs live in their own small subnets (webhooks admit those addresses only).
+    az_count = any_built.config.network.az_count
+    assert inputs["vpcConfig"]["subnetIds"] == network_args("10.0.0.0/16", az_count)["control_plane_subnet_ids"]
+    assert any_built.one(NODE_GROUP, "serving-system").inputs["subnetIds"] == SUBNETS
     assert inputs["accessConfig"] == {"authenticationMode": "API", "bootstrapClusterCreatorAdminPermissions": False}
     key_urn = any_built.urn("aws:kms/key:Key", "serving-cluster-key")
     assert inputs["encryptionConfig"]["resources"] == ["secrets"]
@@ -257,7 +261,11 @@ def attached(built: Built, role_name: str) -> set[str]:
 
 
 def test_managed_policies_only_where_required(dev: Built) -> None:
-    assert attached(dev, "serving-cluster-role") == {"arn:aws:iam::aws:policy/AmazonEKSClusterPolicy"}
+    # The VPC resource controller (run by EKS as the cluster role) gives pods their security groups.
+    assert attached(dev, "serving-cluster-role") == {
+        "arn:aws:iam::aws:policy/AmazonEKSClusterPolicy",
+        "arn:aws:iam::aws:policy/AmazonEKSVPCResourceController",
+    }
     assert attached(dev, "serving-node-role") == {
         "arn:aws:iam::aws:policy/AmazonEKSWorkerNodePolicy",
         "arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryPullOnly",
@@ -311,7 +319,8 @@ def test_managed_addons_with_network_policy_enforced(dev: Built) -> None:
     addons = {a.inputs["addonName"]: a for a in dev.graph.by_type(ADDON)}
     assert set(addons) == {"vpc-cni", "coredns", "kube-proxy", "aws-ebs-csi-driver", "eks-pod-identity-agent"}
     cni = addons["vpc-cni"].inputs
-    assert json.loads(cni["configurationValues"]) == {"enableNetworkPolicy": "true"}
+    assert json.loads(cni["configurationValues"])["enableNetworkPolicy"] == "true"
+    assert json.loads(cni["configurationValues"])["env"]["POD_SECURITY_GROUP_ENFORCING_MODE"] == "standard"
     assert cni["serviceAccountRoleArn"].startswith("arn:aws:iam::123456789012:role/serving-vpc-cni-role")
     assert cni["resolveConflictsOnUpdate"] == "OVERWRITE"
     assert (
@@ -436,19 +445,15 @@ def test_namespace_sets(dev: Built, opened: Built) -> None:
     assert sorted(opened.cluster.namespaces) == ["airflow", "mlflow", "serving"]
 
 
-def test_system_namespaces_default_deny_with_webhook_and_api_exceptions(dev: Built) -> None:
-    policies = {
-        (p.inputs["metadata"]["namespace"], p.inputs["metadata"]["name"]): p for p in dev.graph.by_type(NETWORK_POLICY)
-    }
-    for namespace, port in (("cert-manager", 10250), ("kserve", 9443)):
-        deny = policies[(namespace, "system-default-deny")].inputs["spec"]
-        assert deny == {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}
-        webhook = policies[(namespace, "system-allow-webhooks")].inputs["spec"]["ingress"]
-        assert webhook == [
-            {"from": [{"ipBlock": {"cidr": "10.40.0.0/16"}}], "ports": [{"protocol": "TCP", "port": port}]}
-        ]
-        ns_urn = dev.urn(NAMESPACE, f"serving-ns-{namespace}")
-        assert ns_urn in policies[(namespace, "system-default-deny")].dependencies
+def test_no_hand_written_network_policy_the_system_namespaces_go_to_zero_trust(any_built: Built) -> None:
+    # Every NetworkPolicy comes from the flow graph (ZeroTrust, wired by the platform): none in the cluster itself.
+    assert any_built.graph.by_type(NETWORK_POLICY) == []
+    kserve = any_built.config.cluster.kserve.enabled
+    assert any_built.cluster.system_namespaces == (["cert-manager", "kserve"] if kserve else [])
+    assert set(any_built.cluster.system_namespaces) <= set(any_built.cluster.namespaces)
+    # kube-system: the autoscaler's own policies only, no namespace-wide deny (system_flows says why).
+    assert any_built.cluster.shared_namespaces == ["kube-system"]
+    assert not set(any_built.cluster.shared_namespaces) & set(any_built.cluster.namespaces)
 
 
 def test_default_storage_class_is_encrypted_with_the_node_key(dev: Built) -> None:
@@ -516,12 +521,28 @@ def test_serving_flows(dev: Built) -> None:
     assert [(f.source, f.destination, f.port) for f in flows if f.destination == PREDICTORS] == [
         (TRANSFORMERS, PREDICTORS, 8080)
     ]
-    (endpoints,) = [f for f in flows if isinstance(f.destination, AwsDestination)]
-    assert endpoints.source == PREDICTORS
+    (endpoints,) = [f for f in flows if f.source == PREDICTORS and isinstance(f.destination, AwsDestination)]
     assert isinstance(endpoints.destination, AwsDestination)
-    assert endpoints.destination.cidrs == ("10.40.0.0/16",)
+    assert endpoints.destination.name == "vpc-endpoints"
+    assert endpoints.destination.security_group_id == ENDPOINTS_SECURITY_GROUP
     assert endpoints.port == 443
-    assert {f.source.namespace for f in flows} == {"serving"}
+
+
+def test_nodes_to_endpoints_comes_first_so_its_rules_keep_their_names(dev: Built) -> None:
+    # ZeroTrust opens one rule pair per group pair and port, named after the first flow needing it; the system
+    # workloads carry the cluster group like the nodes, so the nodes' flow must come before theirs.
+    first = dev.cluster.flows[0]
+    assert first.source is dev.cluster.nodes and isinstance(first.source, AwsSource)
+    assert (first.destination.name, first.port) == ("vpc-endpoints", 443)
+    assert dev.cluster.nodes.security_group_id is dev.cluster.workload_security_group_id
+    assert dev.cluster.control_plane.security_group_id is dev.cluster.workload_security_group_id
+
+
+def test_control_plane_and_api_server_are_the_control_plane_subnets(dev: Built) -> None:
+    cidrs = tuple(control_plane_cidrs("10.40.0.0/16"))
+    assert dev.cluster.control_plane.name == "eks-control-plane"
+    assert dev.cluster.control_plane.cidrs == cidrs == ("10.40.197.0/24", "10.40.205.0/24")
+    assert dev.cluster.api_server.cidrs == ("172.20.0.1/32", *cidrs)
 
 
 # --- Bad input --------------------------------------------------------------------------------------
@@ -538,6 +559,7 @@ def args_with(**overrides: Any) -> ServingClusterArgs:
         "vpc_cidr": "10.40.0.0/16",
         "tags": config.required_tags,
         "namespaces": ["serving", "mlflow"],
+        **network_args("10.40.0.0/16"),
     }
     return ServingClusterArgs(**{**values, **overrides})
 
@@ -551,6 +573,22 @@ def args_with(**overrides: Any) -> ServingClusterArgs:
         ),
         ({"namespaces": ["mlflow"]}, r"must include 'serving' while cluster\.kserve\.enabled"),
         ({"vpc_cidr": "10.40.0.0/33"}, r"ServingClusterArgs\.vpc_cidr: '10\.40\.0\.0/33' is not an IPv4 CIDR"),
+        (
+            {"control_plane_subnet_cidrs": ["10.40.197.0/33"]},
+            r"ServingClusterArgs\.control_plane_subnet_cidrs: '10\.40\.197\.0/33' is not an IPv4 CIDR",
+        ),
+        (
+            {"control_plane_subnet_cidrs": ["10.41.197.0/24"]},
+            r"control_plane_subnet_cidrs: 10\.41\.197\.0/24 is outside the VPC 10\.40\.0\.0/16",
+        ),
+        (
+            {"control_plane_subnet_ids": None},
+            r"control_plane_subnet_cidrs without control_plane_subnet_ids",
+        ),
+        (
+            {"control_plane_subnet_ids": None, "control_plane_subnet_cidrs": ()},
+            r"control_plane_subnet_cidrs is required while cluster\.kserve\.enabled is true",
+        ),
     ],
 )
 def test_invalid_args_are_rejected_naming_the_field(overrides: dict[str, Any], message: str) -> None:
@@ -574,8 +612,10 @@ def test_compliant_with_the_policy_pack_as_built(name: str, request: pytest.Fixt
     built: Built = request.getfixturevalue(name)
     report = evaluate(built.graph)
     left = {(v.policy, v.urn.rsplit("::", 1)[-1]) for v in report.violations}
-    # Default-deny for the workload namespaces comes from the ZeroTrust component, which the platform wires.
-    zero_trust = {("k8s-namespace-default-deny", f"serving-ns-{ns}") for ns in built.config.cluster.namespaces}
+    # Default-deny for the workload and controller namespaces comes from the ZeroTrust component, which the
+    # platform wires (ServingCluster.system_namespaces).
+    namespaces = [*built.config.cluster.namespaces, *built.cluster.system_namespaces]
+    zero_trust = {("k8s-namespace-default-deny", f"serving-ns-{ns}") for ns in namespaces}
     assert left == zero_trust
 
 

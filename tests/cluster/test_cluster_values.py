@@ -217,18 +217,9 @@ def test_service_cidr_fails_when_both_ranges_overlap() -> None:
         kube.service_cidr("0.0.0.0/0")
 
 
-def test_system_network_policies_default_deny_then_only_dns_api_and_webhooks() -> None:
-    policies = kube.system_network_policies("kserve", vpc_cidr="10.40.0.0/16", service_cidr="172.20.0.0/16")
-    by_name = {p["metadata"]["name"]: p["spec"] for p in policies}
-    assert by_name["system-default-deny"] == {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}
-    (dns,) = by_name["system-allow-dns"]["egress"]
-    assert dns["ports"] == [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}]
-    (api,) = by_name["system-allow-apiserver"]["egress"]
-    assert api["to"] == [{"ipBlock": {"cidr": "172.20.0.1/32"}}, {"ipBlock": {"cidr": "10.40.0.0/16"}}]
-    assert api["ports"] == [{"protocol": "TCP", "port": 443}]
-    (webhook,) = by_name["system-allow-webhooks"]["ingress"]
-    assert webhook == {"from": [{"ipBlock": {"cidr": "10.40.0.0/16"}}], "ports": [{"protocol": "TCP", "port": 9443}]}
-    assert all(p["metadata"]["namespace"] == "kserve" for p in policies)
+def test_api_server_service_ip_is_the_first_host_of_the_service_cidr() -> None:
+    assert kube.api_server_service_ip("172.20.0.0/16") == "172.20.0.1"
+    assert kube.api_server_service_ip("10.100.0.0/16") == "10.100.0.1"
 
 
 # --- GPU device plugin and Cluster Autoscaler ------------------------------------------------------

@@ -60,7 +60,7 @@ def test_dev_estimate_matches_hand_calculation(
     )
     assert report.monthly_total == pytest.approx(expected, abs=_tolerance(expected))
     unpriced = sorted(line.price_key for line in report.unpriced)
-    assert unpriced == ["ec2.instanceHour:m7i.large", "logs.vendedIngestGb"] + ["vpce.interfaceHour"] * 9
+    assert unpriced == ["ec2.instanceHour:m7i.large", "logs.vendedIngestGb"] + ["vpce.interfaceHour"] * 12
 
 
 def test_prod_estimate_matches_hand_calculation(

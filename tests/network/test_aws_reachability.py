@@ -434,3 +434,20 @@ def test_flows_of_an_aws_endpoint_without_a_group_are_not_compared_at_the_aws_la
     assert report.info == (
         "not checked at the AWS layer: the flows of rds/tracking, which zeroTrustSecurityGroups gives no security group",
     )
+
+
+def test_a_workload_declared_on_the_cluster_group_is_the_nodes_at_this_layer() -> None:
+    # statsd declared own_security_group=False (ZeroTrust's row names the cluster group): what the cluster group
+    # reaches is the nodes' business here; its own flows are compared by NetworkPolicies only.
+    rows = [
+        *OUTPUTS[SECURITY_GROUPS_OUTPUT],
+        {"name": "airflow/statsd", "kind": "workload", "securityGroupId": "sg-cluster"},
+    ]
+    graph = platform(
+        vpc_rule(INGRESS_RULE_TYPE, "db-from-cluster", "sg-db", "sg-cluster", 5432),
+        outputs={**OUTPUTS, SECURITY_GROUPS_OUTPUT: rows},
+    )
+    assert not [key for key in aws_rows(graph) if "airflow/statsd" in key[:2]]
+    # Without that row it is a workload that lost its own group: still flagged.
+    flagged = aws_rows(platform(vpc_rule(INGRESS_RULE_TYPE, "db-from-cluster", "sg-db", "sg-cluster", 5432)))
+    assert flagged[("airflow/statsd", "rds/tracking", 5432, "TCP")] == "unexpected"

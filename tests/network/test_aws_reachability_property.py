@@ -119,7 +119,9 @@ def test_adding_a_rule_never_removes_a_connection(
     stack, rules = case
     extra = data.draw(rule_for(stack))
     before = stack.evaluate(rules).connections
-    assert before <= stack.evaluate([*rules, extra]).connections
+    after = stack.evaluate([*rules, extra]).connections
+    # A port merged into a whole range is reported as ANY_PORT: still allowed.
+    assert all(c in after or (c[0], c[1], ANY_PORT, c[3]) in after for c in before)
 
 
 @SETTINGS

@@ -42,7 +42,8 @@ def parse(network: dict[str, Any]) -> None:
         ({"azCount": "three"}, "mlops:network.azCount", "valid integer"),
         ({"nat": "two"}, "mlops:network.nat", "'none', 'single' or 'per-az'"),
         ({"flowLogRetentionDays": 10}, "mlops:network.flowLogRetentionDays", "not a CloudWatch retention period"),
-        ({"nat": "none"}, "mlops:network", "nat none needs 'ec2' in interfaceEndpoints"),
+        ({"nat": "none", "interfaceEndpoints": ["ecr.api", "ecr.dkr", "s3", "sts", "logs", "secretsmanager", "kms"]},
+         "mlops:network", "nat none needs 'ec2' in interfaceEndpoints"),
         ({"interfaceEndpoints": ["sts"]}, "mlops:network.interfaceEndpoints", "missing ['ecr.api', 'ecr.dkr', 'kms', 'logs', 's3', 'secretsmanager']"),
         ({"interfaceEndpoints": ["ecr.api", "ecr.dkr", "sts", "logs"]}, "mlops:network.interfaceEndpoints", "reach S3"),
         ({"interfaceEndpoints": ["ecr.api", "ecr.dkr", "s3", "sts", "logs", "secretsmanager", "kms", "Bad Name"]}, "mlops:network.interfaceEndpoints", "service name"),
@@ -62,4 +63,5 @@ def test_bad_network_config_names_the_key(network: dict[str, Any], key: str, mes
 
 def test_good_network_config_parses() -> None:
     parse({"cidr": "172.20.0.0/20", "azCount": 2, "nat": "none",
-           "interfaceEndpoints": ["ecr.api", "ecr.dkr", "s3", "sts", "logs", "secretsmanager", "kms", "ec2"]})  # fmt: skip
+           "interfaceEndpoints": ["ecr.api", "ecr.dkr", "s3", "sts", "logs", "secretsmanager", "kms", "ec2",
+                                  "autoscaling", "eks"]})  # fmt: skip

@@ -19,7 +19,14 @@ from components.cluster.secrets_operator import SecretsOperator, SecretsOperator
 from components.config import PlatformConfig, load_stack_file
 from components.orchestration.component import Orchestrator, OrchestratorArgs
 from components.orchestration.config import OrchestratorConfig
-from contracts.flows import AwsDestination, Workload
+from contracts.flows import AwsDestination, AwsSource, ExternalDestination, Workload
+
+# The cluster's ends of the operator's flows (ServingCluster.api_server / control_plane, Network.endpoints).
+ESO_FLOW_ENDS: dict[str, Any] = {
+    "api_server": ExternalDestination("kube-apiserver", ("172.20.0.1/32", "10.40.197.0/24", "10.40.205.0/24")),
+    "control_plane": AwsSource("eks-control-plane", "sg-0cluster", ("10.40.197.0/24", "10.40.205.0/24")),
+    "endpoints": AwsDestination("vpc-endpoints", ("10.40.195.0/24", "10.40.203.0/24"), "sg-0endpoints"),
+}
 
 ROOT = Path(__file__).resolve().parents[2]
 AIRFLOW_SCHEMA = "airflow-chart-values.schema.json"
@@ -105,7 +112,7 @@ def orchestrator_program(config: OrchestratorConfig, capture: dict[str, Any], **
         provider = k8s.Provider("k8s", kubeconfig="{}")
         tags = {"owner": "ml-platform-team", "environment": "dev", "cost-center": "cc-1001"}
         platform_aws = aws.Provider("aws", region=REGION, default_tags={"tags": tags})
-        operator = SecretsOperator("eso", SecretsOperatorArgs(k8s_provider=provider, vpc_cidr="10.40.0.0/16"))
+        operator = SecretsOperator("eso", SecretsOperatorArgs(k8s_provider=provider, **ESO_FLOW_ENDS))
         orchestrator = Orchestrator(
             "orchestrator",
             orchestrator_args(config, provider=provider, operator=operator, **overrides),

@@ -173,6 +173,8 @@ def test_logging_configuration_defaults_and_errors() -> None:
 
 def test_policy_pack_finds_nothing_of_ours(mwaa: tuple[Graph, dict[str, Any]]) -> None:
     violations = evaluate(mwaa[0]).violations
-    ours = {(v.policy, v.level) for v in violations if v.policy != "eks-addon-network-policy-enforced"}
+    # Owned elsewhere: the VPC CNI's enforcement (the cluster), the operator namespace's default-deny (ZeroTrust).
+    owned_elsewhere = {"eks-addon-network-policy-enforced", "k8s-namespace-default-deny"}
+    ours = {(v.policy, v.level) for v in violations if v.policy not in owned_elsewhere}
     # The DAG bucket has no access-log bucket to deliver to in this test (no lake): advisory only.
     assert ours == {("s3-bucket-access-logging", "advisory")}

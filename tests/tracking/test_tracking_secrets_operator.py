@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import kubernetes_validate
 import pytest
 from document_checks import statements, wildcard_problems
 
 from components.cluster.secrets_operator import (
     RemoteValue,
     external_secret_spec,
-    operator_network_policies,
     operator_values,
     password_generator_spec,
     push_secret_spec,
@@ -120,28 +118,3 @@ def test_generated_passwords_are_long_and_need_no_escaping() -> None:
     assert body["length"] == 40 and body["symbols"] == 0
     with pytest.raises(ValueError, match="at least 24"):
         password_generator_spec(12)
-
-
-def test_operator_namespace_is_default_deny_with_narrow_allowances() -> None:
-    policies = operator_network_policies("10.40.0.0/16")
-    assert policies["default-deny"] == {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}
-    https = policies["allow-https-in-vpc-egress"]["egress"]
-    # The API server's Service IP too: the VPC CNI matches before NAT (aws/amazon-network-policy-controller-k8s#222).
-    to = [{"ipBlock": {"cidr": "10.40.0.0/16"}}, {"ipBlock": {"cidr": "172.20.0.1/32"}}]
-    assert https == [{"to": to, "ports": [{"protocol": "TCP", "port": 443}]}]
-    # A VPC overlapping 172.20.0.0/16 makes EKS pick 10.100.0.0/16: the policy follows the cluster.
-    overlapping = operator_network_policies("172.20.0.0/16")["allow-https-in-vpc-egress"]["egress"][0]["to"]
-    assert overlapping[1] == {"ipBlock": {"cidr": "10.100.0.1/32"}}
-    webhook = policies["allow-webhook-from-api-server"]
-    assert webhook["podSelector"] == {"matchLabels": {"app.kubernetes.io/name": "external-secrets-webhook"}}
-    assert webhook["ingress"][0]["ports"] == [{"protocol": "TCP", "port": 10250}]
-    for name, body in policies.items():
-        manifest = {
-            "apiVersion": "networking.k8s.io/v1",
-            "kind": "NetworkPolicy",
-            "metadata": {"name": name, "namespace": "external-secrets"},
-            "spec": body,
-        }
-        kubernetes_validate.validate(manifest, "1.34", strict=True)
-    with pytest.raises(ValueError, match="every address"):
-        operator_network_policies("0.0.0.0/0")

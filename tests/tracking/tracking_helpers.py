@@ -16,8 +16,15 @@ from components.cluster.identity import OidcIssuer
 from components.cluster.secrets_operator import SecretsOperator, SecretsOperatorArgs
 from components.config import PlatformConfig, load_stack_file
 from components.tracking.component import TrackingServer, TrackingServerArgs
-from contracts.flows import AwsDestination, Workload
+from contracts.flows import AwsDestination, AwsSource, ExternalDestination, Workload
 from mlopsctl.engine import Graph, Registration
+
+# The cluster's ends of the operator's flows (ServingCluster.api_server / control_plane, Network.endpoints).
+ESO_FLOW_ENDS: dict[str, Any] = {
+    "api_server": ExternalDestination("kube-apiserver", ("172.20.0.1/32", "10.40.197.0/24", "10.40.205.0/24")),
+    "control_plane": AwsSource("eks-control-plane", "sg-0cluster", ("10.40.197.0/24", "10.40.205.0/24")),
+    "endpoints": AwsDestination("vpc-endpoints", ("10.40.195.0/24", "10.40.203.0/24"), "sg-0endpoints"),
+}
 
 ROOT = Path(__file__).resolve().parents[2]
 REGION = "eu-west-1"
@@ -66,7 +73,7 @@ def tracking_program(
     def program() -> None:
         provider = k8s_provider()
         opts = pulumi.ResourceOptions(providers=[aws_provider(config)])
-        operator = SecretsOperator("eso", SecretsOperatorArgs(k8s_provider=provider, vpc_cidr="10.40.0.0/16"))
+        operator = SecretsOperator("eso", SecretsOperatorArgs(k8s_provider=provider, **ESO_FLOW_ENDS))
         lake_args: dict[str, Any] = {}
         if lake:
             lake_args = {

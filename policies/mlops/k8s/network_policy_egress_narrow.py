@@ -105,7 +105,7 @@ def _check(stack: StackInput, report: StackReport) -> None:
         with stack.item():
             for key in ("cidrBlock", "ipv6CidrBlock"):
                 net = _network(known(subnet.props, key))
-                if net is not None:
+                if net is not None and net not in subnets:  # one address block, however many stacks share it
                     subnets.append(net)
     for policy in stack.of_type(NETWORK_POLICY):
         with stack.item():
