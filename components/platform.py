@@ -32,8 +32,8 @@ from components.orchestration import airflow_values as airflow_values
 from components.orchestration.component import Orchestrator, OrchestratorArgs
 from components.registry.component import ImageRegistry, ImageRegistryArgs
 from components.registry.images import RegistryBase
-from components.tracking.component import TrackingServer, TrackingServerArgs
 from components.tracking import access as tracking_access
+from components.tracking.component import TrackingServer, TrackingServerArgs
 from components.zerotrust.component import ZeroTrust, ZeroTrustArgs
 from components.zerotrust.pod_identity import PodSecurityGroups, PodSecurityGroupsArgs
 from contracts.flows import AwsDestination, Flow, FlowGraph

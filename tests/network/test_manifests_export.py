@@ -10,10 +10,10 @@ import pulumi
 import pulumi_kubernetes as k8s
 import pytest
 import yaml
+from pod_groups import pod_groups
 
 from components.cluster.config import ClusterConfig
 from components.zerotrust.component import ZeroTrust, ZeroTrustArgs
-from pod_groups import pod_groups
 from contracts.flows import AwsDestination, Flow, FlowGraph, Workload
 from mlopsctl.engine import Graph, run_program
 from mlopsctl.manifests import kubernetes_objects, write_manifests

@@ -5,11 +5,11 @@ from __future__ import annotations
 import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
+from pod_groups import pod_groups
 
 from components.network.component import Network, NetworkArgs
 from components.network.config import NetworkConfig, PublicLoadBalancerConfig
 from components.zerotrust.component import ZeroTrust, ZeroTrustArgs
-from pod_groups import pod_groups
 from contracts.flows import AwsDestination, Flow, FlowGraph, Workload
 from mlopsctl.engine import run_program
 from mlopsctl.policy import evaluate
