@@ -91,9 +91,8 @@ def test_without_nat_only_the_runner_tier_routes_out() -> None:
 
 def test_prod_without_nat_and_without_the_endpoints_fails_the_air_gap_check() -> None:
     # (The autoscaler's endpoints are required by config validation now, so they are in the list.)
-    graph = prod_without_nat(
-        ["ecr.api", "ecr.dkr", "s3", "sts", "logs", "secretsmanager", "kms", "ec2", "autoscaling"] + ["eks"]
-    )
+    endpoints = ["ecr.api", "ecr.dkr", "s3", "sts", "logs", "secretsmanager", "kms", "ec2", "autoscaling", "eks"]
+    graph = prod_without_nat(endpoints)
     ids = sorted(f.id for f in check_air_gap(graph))
     assert {"air-gap:endpoints:airflow lake catalog", "air-gap:endpoints:eks-pod-identity-agent"} <= set(ids)
     assert all(i.startswith("air-gap:endpoints:") for i in ids)
