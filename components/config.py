@@ -19,6 +19,8 @@ from typing import Any, Self
 from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
+from components.access.config import AccessConfig, plaintext_secrets
+from components.access.config import check_platform as check_access
 from components.cluster.autoscaling import needs_autoscaler
 from components.cluster.config import ClusterConfig
 from components.cluster.system_flows import AUTOSCALER_ENDPOINT_SERVICES
@@ -121,6 +123,8 @@ class PlatformConfig(Section):
     budget: BudgetConfig | None = None
     """`mlops:budget`: the AWS Budget and the cost model's budget; absent: no budget."""
     registry: RegistryConfig = Field(default_factory=RegistryConfig)
+    access: AccessConfig | None = None
+    """`mlops:access`: the way in (docs/adr/0004-the-way-in.md); absent: nothing outside the cluster reaches anything."""
     phoenix: PhoenixConfig = Field(default_factory=PhoenixConfig)
     policy: PolicyConfig = Field(default_factory=PolicyConfig)
 
@@ -227,6 +231,17 @@ class PlatformConfig(Section):
                     f"cluster.gpuPool.instanceTypes {unscraped}: the CloudWatch add-on's DCGM exporter does not run "
                     "on them, so their GPUs would report no metrics"
                 )
+        if self.access is not None:
+            check_access(
+                self.access,
+                region=self.region,
+                nat=self.network.nat,
+                tier=self.effective_tier,
+                tracking_enabled=self.tracking.enabled,
+                airflow_on_cluster=self.orchestrator.enabled and self.orchestrator.mode == "helm",
+                kserve_enabled=self.cluster.kserve.enabled,
+                interface_endpoints=self.network.interface_endpoints,
+            )
         if self.phoenix.enabled and self.lake.protect:
             raise ValueError("phoenix.enabled and lake.protect cannot both be true: phoenix stacks must be destroyable")
         if self.phoenix.enabled and self.registry.account_settings:
@@ -372,7 +387,12 @@ def load_stack_file(path: Path) -> PlatformConfig:
     match = re.fullmatch(r"Pulumi\.(.+)\.yaml", path.name)
     if not match:
         raise ConfigError(source, ["file name must be Pulumi.<stack>.yaml"])
-    return parse_config(read_stack_values(path), stack=match.group(1), source=source)
+    values = read_stack_values(path)
+    # The real engine decrypts `secure:` values before the program sees them: only the file can tell plain text.
+    secrets = plaintext_secrets(values, source=source)
+    if secrets:
+        raise ConfigError(source, secrets)
+    return parse_config(values, stack=match.group(1), source=source)
 
 
 def _decode(value: Any) -> Any:

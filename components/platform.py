@@ -9,13 +9,19 @@ entry, and its path to the private cluster API is a declared flow.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any, TypedDict
 
 import pulumi
 import pulumi_aws as aws
 from pulumi.runtime import config as runtime_config
 
-from components.cluster.component import PREDICTORS, ServingCluster, ServingClusterArgs
+from components.access import controller as access_controller
+from components.access import routing as access_routing
+from components.access.component import PlatformIngress, PlatformIngressArgs, controller_namespace
+from components.access.config import AccessConfig
+from components.access.routing import AppTarget
+from components.cluster.component import PREDICTOR_PORT, PREDICTORS, ServingCluster, ServingClusterArgs
 from components.cluster.secrets_operator import SecretsOperator, SecretsOperatorArgs
 from components.config import PlatformConfig
 from components.data import rds_ca as rds_ca
@@ -100,6 +106,7 @@ class MlopsPlatform(pulumi.ComponentResource):
                 # nat none: the deploy runner keeps one NAT in its own subnets (docs/adr/0003-registry-and-air-gap.md).
                 runner_egress=config.deploy.runner is not None,
                 destination_slots=_destination_slots(config),
+                public_entry=config.access is not None and config.access.public is not None,
             ),
             opts=aws_opts,
         )
@@ -174,6 +181,17 @@ class MlopsPlatform(pulumi.ComponentResource):
         if self.registry.ci_role_arn is not None:
             self._exports["registryCiRoleArn"] = self.registry.ci_role_arn
         self.flows.add(cluster.flows)
+        # The load balancer controller's namespace (mlops:access): before the pod groups, since the controller's
+        # SecurityGroupPolicy lives there and must exist before its pods (components/access/component.py).
+        self.access_namespace = (
+            controller_namespace(
+                "access-controller-ns",
+                kubernetes_version=config.cluster.version,
+                opts=pulumi.ResourceOptions(parent=self, provider=cluster.k8s_provider),
+            )
+            if config.access is not None
+            else None
+        )
         # Each workload's own security group, created before any pod of it (pod_identity's docstring says why).
         self.pod_groups = PodSecurityGroups(
             "pod-sg",
@@ -182,7 +200,7 @@ class MlopsPlatform(pulumi.ComponentResource):
                 vpc_id=network.vpc_id,
                 cluster_security_group_id=cluster.workload_security_group_id,
                 k8s_provider=cluster.k8s_provider,
-                depends_on=list(cluster.namespaces.values()),
+                depends_on=[*cluster.namespaces.values(), *([self.access_namespace] if self.access_namespace else [])],
             ),
             opts=aws_opts,
         )
@@ -265,6 +283,7 @@ class MlopsPlatform(pulumi.ComponentResource):
 
         self.secrets_operator: SecretsOperator | None = None
         self._applications(config, account_id)
+        self._access(config, account_id)
         eso = self.secrets_operator
 
         # Last: every component has contributed its flows; what is not declared cannot talk.
@@ -276,6 +295,8 @@ class MlopsPlatform(pulumi.ComponentResource):
                     *config.cluster.namespaces,
                     *cluster.system_namespaces,
                     *([eso.namespace] if eso is not None else []),
+                    # The load balancer controller's namespace (mlops:access), flow-managed like the others.
+                    *([access_controller.NAMESPACE] if self.access is not None else []),
                 ],
                 shared_namespaces=cluster.shared_namespaces,
                 policy_aliases=eso.policy_aliases if eso is not None else {},
@@ -283,7 +304,11 @@ class MlopsPlatform(pulumi.ComponentResource):
                 cluster_security_group_id=cluster.workload_security_group_id,
                 pod_security_groups=self.pod_groups,
                 k8s_provider=cluster.k8s_provider,
-                depends_on=[*cluster.namespaces.values(), *([eso.namespace_resource] if eso is not None else [])],
+                depends_on=[
+                    *cluster.namespaces.values(),
+                    *([eso.namespace_resource] if eso is not None else []),
+                    *([self.access_namespace] if self.access_namespace is not None else []),
+                ],
             ),
             opts=aws_opts,
         )
@@ -362,6 +387,7 @@ class MlopsPlatform(pulumi.ComponentResource):
                         *self.pod_groups.policies_for([tracking_access.server_workload("mlflow")]),
                     ],
                     client_workloads=[PREDICTORS],
+                    external_hosts=_mlflow_hosts(config),
                     **common,
                 ),
                 opts=aws_opts,
@@ -451,6 +477,89 @@ class MlopsPlatform(pulumi.ComponentResource):
         if db_tls:
             self._exports["databaseTls"] = db_tls
 
+    def _access(self, config: PlatformConfig, account_id: pulumi.Input[str]) -> None:
+        """The way in (docs/adr/0004-the-way-in.md): MLflow and Airflow for people, models and the MLflow API for
+        client applications, and the controller binding pods to their target groups."""
+        self.access: PlatformIngress | None = None
+        access = config.access
+        if access is None:
+            return
+        network, cluster = self.network, self.cluster
+        people: list[AppTarget] = []
+        mlflow_api: AppTarget | None = None
+        if self.tracking is not None:
+            # _mlflow_hosts gave the server the same host names.
+            mlflow = AppTarget(
+                key="mlflow",
+                namespace="mlflow",
+                service=tracking_access.SERVICE_NAME,
+                service_port=tracking_access.MLFLOW_PORT,
+                workload=self.tracking.workload,
+                target_port=tracking_access.MLFLOW_PORT,
+                # Exempt from MLflow's host check and auth (mlflow/server/security_utils.py HEALTH_ENDPOINTS).
+                health_path="/health",
+            )
+            people.append(mlflow)
+            if _mlflow_api(access):
+                mlflow_api = replace(mlflow, key="mlflow-api")
+        if self.orchestrator is not None and config.orchestrator.mode == "helm":
+            people.append(
+                AppTarget(
+                    key="airflow",
+                    namespace="airflow",
+                    service=airflow_values.API_SERVICE,
+                    service_port=airflow_values.API_SERVER_PORT,
+                    workload=airflow_values.workload("apiServer", "airflow"),
+                    target_port=airflow_values.API_SERVER_PORT,
+                    health_path="/api/v2/monitor/health",
+                )
+            )
+        self.access = PlatformIngress(
+            "access",
+            PlatformIngressArgs(
+                config=access,
+                environment=config.environment,
+                region=config.region,
+                account_id=account_id,
+                tier=config.effective_tier,
+                kubernetes_version=config.cluster.version,
+                vpc_id=network.vpc_id,
+                ingress_subnet_ids=network.slot_subnet_ids["ingress"],
+                ingress_subnet_cidrs=network.slot_subnet_cidrs["ingress"],
+                public_subnet_ids=network.public_subnet_ids,
+                public_subnet_cidrs=network.public_subnet_cidrs,
+                cluster_name=cluster.cluster_name,
+                oidc=cluster.oidc,
+                k8s_provider=cluster.k8s_provider,
+                api_server=cluster.api_server,
+                endpoints=network.endpoints,
+                people_apps=people,
+                mlflow_api=mlflow_api,
+                predictors=PREDICTORS if config.cluster.kserve.enabled else None,
+                predictor_port=PREDICTOR_PORT,
+                registry=self.registry.base,
+                force_destroy=config.lake.force_destroy,
+                depends_on=[
+                    cluster.namespaces[ns] for ns in ("mlflow", "airflow", "serving") if ns in cluster.namespaces
+                ],
+                controller_namespace=self.access_namespace,
+                # Security groups for pods are assigned at pod creation: the controller's policy first.
+                release_depends_on=self.pod_groups.policies_for([access_controller.controller_workload()]),
+            ),
+            opts=pulumi.ResourceOptions(parent=self, providers=[self.provider]),
+        )
+        self.flows.add(self.access.flows)
+        # The EKS control plane calls the controller's TargetGroupBinding webhooks (fail closed) on 9443.
+        self.flows.add([access_controller.webhook_flow(cluster.control_plane)])
+        self._exports.update(
+            accessUrls=self.access.urls,
+            accessCertificateArn=self.access.certificate_arn,
+            accessZoneId=self.access.zone_id,
+            accessControllerRoleArn=self.access.controller_role_arn,
+        )
+        if self.access.user_pool_id is not None:
+            self._exports["accessUserPoolId"] = self.access.user_pool_id
+
     def _grant_lake_zones(
         self, lake: DataLake, config: PlatformConfig, account_id: pulumi.Input[str], airflow_role: pulumi.Output[str]
     ) -> None:
@@ -496,4 +605,20 @@ def _destination_slots(config: PlatformConfig) -> list[str]:
         slots.append("orchestrator-db")
     if config.storage.warehouse:
         slots.append("warehouse")
+    if config.access is not None:
+        slots.append("ingress")
     return slots
+
+
+def _mlflow_api(access: AccessConfig) -> bool:
+    """Whether client applications get the MLflow API route (mutual TLS, like the models)."""
+    return access.clients.mlflow_api and access.clients.ca_bundle is not None
+
+
+def _mlflow_hosts(config: PlatformConfig) -> list[str]:
+    """The names the load balancers forward to MLflow (``mlops:access``): the server rejects any other Host header."""
+    access = config.access
+    if access is None:
+        return []
+    keys = ["mlflow", *(["mlflow-api"] if _mlflow_api(access) else [])]
+    return [access_routing.host(key, access.domain) for key in keys]

@@ -45,6 +45,7 @@ from mlopsctl.reachability import (
     UnsupportedPolicyError,
     allowed_connections,
     destination_labels,
+    source_labels,
 )
 
 NETWORK_POLICY_TYPE = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
@@ -231,10 +232,12 @@ def connectivity(graph: Graph) -> ConnectivityReport:
     destinations = _destinations(pod_rows)
     # Destinations sharing their CIDRs are one address set to a NetworkPolicy: compare under the joint label.
     labels = destination_labels(destinations)
-    declared = frozenset((s, labels.get(d, d), p, proto) for s, d, p, proto in _declared(pod_rows))
+    sources = [(str(r["source"]), [str(c) for c in r["sourceCidrs"]]) for r in flow_rows if _into_pods(r)]
+    # So do AWS sources in the same subnets (both load balancers in the ingress subnets).
+    starts = source_labels(sources)
+    declared = frozenset((starts.get(s, s), labels.get(d, d), p, proto) for s, d, p, proto in _declared(pod_rows))
     workloads = [_workload(row) for row in workload_rows]
     policies = [_manifest(r.inputs) for r in graph.by_type(NETWORK_POLICY_TYPE)]
-    sources = [(str(r["source"]), [str(c) for c in r["sourceCidrs"]]) for r in flow_rows if _into_pods(r)]
     try:
         computed = frozenset(allowed_connections(policies, workloads, destinations, sources))
     except UnsupportedPolicyError as error:

@@ -106,11 +106,21 @@ def allowed_connections(
                 result.add((src.name, dst.name, port, protocol))
         blocks = _ip_allowances(egress)
         result |= {(src.name, name, port, proto) for name, port, proto in _name_blocks(blocks, named_destinations)}
-    named_sources = sorted((name, frozenset(_normal(c) for c in cidrs)) for name, cidrs in sources if cidrs)
+    joint = source_labels(sources)
+    named_sources = sorted({(joint[name], frozenset(_normal(c) for c in cidrs)) for name, cidrs in sources if cidrs})
     for dst in workloads:
         blocks = _ip_allowances(_rules_for(parsed, dst, "ingress"))
         result |= {(name, dst.name, port, proto) for name, port, proto in _name_blocks(blocks, named_sources)}
     return result
+
+
+def source_labels(sources: Sequence[tuple[str, Sequence[str]]]) -> dict[str, str]:
+    """The name each AWS source reaching pods is reported under: its own, or ``"a / b"`` for sources in the same
+    subnets (two load balancers in the ingress subnets: a NetworkPolicy admits both or neither)."""
+    groups: dict[frozenset[str], set[str]] = {}
+    for name, cidrs in sources:
+        groups.setdefault(frozenset(_normal(c) for c in cidrs), set()).add(name)
+    return {name: " / ".join(sorted(names)) for names in groups.values() for name in names}
 
 
 def destination_labels(destinations: Sequence[AwsDestination | ExternalDestination]) -> dict[str, str]:

@@ -26,14 +26,17 @@ INLINE_POLICY_LIMIT = 10_240
 """IAM quota: characters (whitespace excluded) of all inline policies of one role together."""
 
 MANAGED_REGIONAL_SERVICES = (
+    "acm",
     "airflow",
     "athena",
     "autoscaling",
     "cloudwatch",
     "codebuild",
+    "cognito-idp",
     "ec2",
     "ecr",
     "eks",
+    "elasticloadbalancing",
     "glue",
     "kms",
     "logs",
@@ -41,6 +44,7 @@ MANAGED_REGIONAL_SERVICES = (
     "redshift-serverless",
     "secretsmanager",
     "sns",
+    "wafv2",
 )
 """Regional services whose resources the program creates (MWAA is ``airflow``); the runner manages them
 in its own account and region only."""
@@ -60,6 +64,7 @@ SERVICE_LINKED_ROLES = (
     "autoscaling.amazonaws.com",
     "eks-nodegroup.amazonaws.com",
     "eks.amazonaws.com",
+    "elasticloadbalancing.amazonaws.com",
     "inspector2.amazonaws.com",
     "pullthroughcache.ecr.amazonaws.com",
     "rds.amazonaws.com",
@@ -105,6 +110,7 @@ LAKE_FORMATION_ACTIONS = (
 among them)."""
 
 READ_ACTIONS = (
+    "acm:ListCertificates",
     "airflow:Get*",
     "airflow:List*",
     "athena:Get*",
@@ -112,9 +118,12 @@ READ_ACTIONS = (
     "autoscaling:Describe*",
     "codebuild:BatchGet*",
     "codebuild:List*",
+    "cognito-idp:Describe*",
+    "cognito-idp:List*",
     "ec2:Describe*",
     "eks:Describe*",
     "eks:List*",
+    "elasticloadbalancing:Describe*",
     "glue:Get*",
     "iam:Get*",
     "iam:List*",
@@ -128,10 +137,13 @@ READ_ACTIONS = (
     "rds:List*",
     "redshift-serverless:Get*",
     "redshift-serverless:List*",
+    "route53:Get*",
+    "route53:List*",
     "s3:ListAllMyBuckets",
     "secretsmanager:Describe*",
     "secretsmanager:List*",
     "sts:GetCallerIdentity",
+    "wafv2:List*",
 )
 """Metadata reads a refresh/preview makes (no log events, object contents or secret values)."""
 
@@ -339,6 +351,34 @@ def deploy_policy(*, account: str, region: str, environment: str) -> str:
             "Action": list(ECR_REGISTRY_ACTIONS),
             "Resource": "*",
             "Condition": {"StringEquals": {"aws:ResourceAccount": account, **fenced}},
+        },
+        {
+            # The way in (mlops:access): ACM certificate requests and Cognito user pools authorize on "*" only.
+            "Sid": "AccessCreatesInThisAccount",
+            "Effect": "Allow",
+            "Action": ["acm:RequestCertificate", "cognito-idp:CreateUserPool"],
+            "Resource": "*",
+            "Condition": {"StringEquals": {"aws:ResourceAccount": account, **fenced}},
+        },
+        {
+            # Route 53 is global (no region fence) and its tags cannot scope access: the private zone, its records,
+            # and the DNS validation records in the public zone mlops:access.certificate.validationZoneId names.
+            "Sid": "HostedZones",
+            "Effect": "Allow",
+            "Action": [
+                "route53:AssociateVPCWithHostedZone",
+                "route53:ChangeResourceRecordSets",
+                "route53:ChangeTagsForResource",
+                "route53:CreateHostedZone",
+                "route53:DeleteHostedZone",
+                "route53:DisassociateVPCFromHostedZone",
+                "route53:UpdateHostedZoneComment",
+            ],
+            "Resource": [
+                f"arn:{partition}:route53:::hostedzone/*",
+                f"arn:{partition}:route53:::change/*",
+                f"arn:{partition}:ec2:{region}:{account}:vpc/*",
+            ],
         },
         {
             "Sid": "EnvironmentBuckets",

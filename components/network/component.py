@@ -46,6 +46,8 @@ class NetworkArgs:
     """AWS account id for policies; default: looked up with the component's provider."""
     region: pulumi.Input[str] | None = None
     """AWS region for endpoint service names and policies; default: the provider's region."""
+    public_entry: bool = False
+    """Create the public tier for an internet-facing people entry (``mlops:access.public``) even without NAT."""
     runner_egress: bool = False
     """With ``nat: none``: give the in-VPC deploy runner its own subnets (tier ``runner``) whose only route out is
     one NAT gateway, so the runner reaches GitHub, the Pulumi backend, PyPI and chart repositories while the
@@ -101,7 +103,7 @@ class Network(pulumi.ComponentResource):
         plan = plan_subnets(
             config.cidr, config.az_count, {**DEFAULT_TIERS, **RUNNER_TIER} if runner_tier else DEFAULT_TIERS
         )
-        with_public = config.nat != "none" or config.public_load_balancer is not None or runner_tier
+        with_public = config.nat != "none" or args.public_entry or runner_tier
         self.vpc_cidr = config.cidr
         self.private_subnet_cidrs = plan["private"]
         slots = sorted({"endpoints", "control-plane", *args.destination_slots})
@@ -224,7 +226,10 @@ class Network(pulumi.ComponentResource):
             f"{name}-database-rt", vpc_id=vpc.id, tags={"Name": f"{env}-database"}, opts=vpc_opts
         )
         for slot, subnets in isolated.items():
-            self._associate(name, slot, subnets, [database_rt] * len(subnets))
+            # The load balancers call the IdP's token and user-info endpoints themselves when people sign in (ALB
+            # authenticate-oidc/-cognito; mlops:access): the ingress subnets route out through their AZ's NAT.
+            tables = private_rts if slot == "ingress" else [database_rt] * len(subnets)
+            self._associate(name, slot, subnets, tables)
 
         # Endpoints: S3 through the private route tables; interface endpoints in the private subnets.
         policies_input = pulumi.Output.all(account, region)

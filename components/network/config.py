@@ -9,20 +9,10 @@ from typing import Literal, Self
 from pydantic import Field, field_validator, model_validator
 
 from components.config_base import (
-    Cidr,
     Section,
     check_cidr,
     check_retention,
 )
-
-
-class PublicLoadBalancerConfig(Section):
-    """An internet-facing load balancer for the serving ingress. Off unless set; reported by the policy pack."""
-
-    allowed_cidrs: list[Cidr] = Field(min_length=1)
-    """Client CIDR blocks admitted to the public load balancer (never 0.0.0.0/0)."""
-
-    _cidrs = field_validator("allowed_cidrs")(lambda v: [check_cidr(c) for c in v])
 
 
 class NetworkConfig(Section):
@@ -55,8 +45,18 @@ class NetworkConfig(Section):
     )
     """AWS services reached through interface endpoints (private DNS). S3 gets a gateway endpoint too; its
     interface endpoint keeps pod traffic to S3 inside the VPC CIDR, where NetworkPolicies can allow it."""
-    public_load_balancer: PublicLoadBalancerConfig | None = None
-    """Explicit opt-in to an internet-facing load balancer; None keeps everything internal."""
+    public_load_balancer: dict[str, object] | None = None
+    """Removed: the internet-facing entry is `mlops:access.public` (allowedCidrs, WAF, authentication)."""
+
+    @field_validator("public_load_balancer")
+    @classmethod
+    def _moved(cls, value: dict[str, object] | None) -> None:
+        if value is not None:
+            raise ValueError(
+                "removed: an internet-facing entry is mlops:access.public {allowedCidrs} (people entry with "
+                "authentication, TLS and AWS WAF; docs/adr/0004-the-way-in.md)"
+            )
+        return None
 
     @field_validator("cidr")
     @classmethod

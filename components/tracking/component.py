@@ -102,6 +102,8 @@ class TrackingServerArgs:
     """The stack's required tags: repeated in PushSecret metadata so ESO keeps them on generated secrets."""
     force_destroy_bucket: bool = False
     """Own bucket only: let ``pulumi destroy`` empty it (phoenix stacks)."""
+    external_hosts: Sequence[str] = ()
+    """Host names the load balancer forwards to the server (``mlops:access``); MLflow rejects other Host headers."""
 
 
 def validate_tracking_args(args: TrackingServerArgs) -> None:
@@ -316,6 +318,7 @@ class TrackingServer(pulumi.ComponentResource):
                 artifact_kms_key_arn=str(v[2]),
                 verify_db_certificate=verify,
                 registry=v[3],
+                external_hosts=args.external_hosts,
             )
         )
         deployment = k8s.apps.v1.Deployment(

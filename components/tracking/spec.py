@@ -10,7 +10,7 @@ is referenced (``secretKeyRef``, ``$(VAR)`` expansion by the kubelet), never con
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from components.data.database import POSTGRES_PORT
@@ -73,10 +73,15 @@ def mlflow_image(version: str, registry: RegistryBase | None = None) -> str:
     return pull_through(f"ghcr.io/mlflow/mlflow:v{version}-full", registry)
 
 
-def server_args(*, artifacts: str, namespace: str, workers: int = 2) -> list[str]:
+def server_args(*, artifacts: str, namespace: str, workers: int = 2, external_hosts: Sequence[str] = ()) -> list[str]:
     """``mlflow server`` arguments. The backend store URI is *not* an argument: MLflow reads it from
     ``MLFLOW_BACKEND_STORE_URI`` (the option's envvar), which the kubelet composes from Secret-sourced
-    variables, so the password is neither in the spec nor in the process's argv."""
+    variables, so the password is neither in the spec nor in the process's argv.
+
+    ``external_hosts``: the names the load balancer forwards (``mlops:access``: ``mlflow.<domain>``,
+    ``mlflow-api.<domain>``). MLflow's security middleware rejects any other Host header, and blocks state-changing
+    requests whose Origin is not allowed (mlflow/server/security_utils.py ``should_block_cors_request``): the UI
+    served at ``https://<host>`` posts with that Origin, so each host is also an allowed CORS origin."""
     return [
         "server",
         "--host",
@@ -91,7 +96,8 @@ def server_args(*, artifacts: str, namespace: str, workers: int = 2) -> list[str
         "--app-name",
         "basic-auth",
         "--allowed-hosts",
-        ",".join(allowed_hosts(namespace)),
+        ",".join([*allowed_hosts(namespace), *external_hosts]),
+        *(["--cors-allowed-origins", ",".join(f"https://{h}" for h in external_hosts)] if external_hosts else []),
     ]
 
 
@@ -217,6 +223,7 @@ def deployment_spec(
     artifact_kms_key_arn: str,
     verify_db_certificate: bool,
     registry: RegistryBase | None = None,
+    external_hosts: Sequence[str] = (),
 ) -> dict[str, Any]:
     """The server Deployment's ``spec``.
 
@@ -232,7 +239,11 @@ def deployment_spec(
         "image": image,
         "imagePullPolicy": "IfNotPresent",
         "command": ["mlflow"],
-        "args": server_args(artifacts=artifacts_destination(artifact_bucket, artifact_prefix), namespace=namespace),
+        "args": server_args(
+            artifacts=artifacts_destination(artifact_bucket, artifact_prefix),
+            namespace=namespace,
+            external_hosts=external_hosts,
+        ),
         "ports": [{"name": "http", "containerPort": MLFLOW_PORT, "protocol": "TCP"}],
         "env": server_env(
             db_host=db_host,

@@ -231,6 +231,17 @@ CHARTS: dict[str, ChartFacts] = {
             ),
         ),
     ),
+    # AWS Load Balancer Controller, reconciling TargetGroupBindings only (components/access/controller.py): no Helm
+    # hooks in its templates; image tag = appVersion = v<chart version>
+    # (helm/aws-load-balancer-controller/ at kubernetes-sigs/aws-load-balancer-controller v3.5.0).
+    "aws-load-balancer-controller": ChartFacts(
+        read_at="3.5.0",
+        source="helm/aws-load-balancer-controller/values.yaml (kubernetes-sigs/aws-load-balancer-controller v3.5.0)",
+        # Two replicas on running nodes, one small image; readiness waits for the webhook server.
+        worst_case_wait_s=300,
+        api_client=True,
+        images=(DefaultImage("image", "public.ecr.aws/eks/aws-load-balancer-controller", "v{version}"),),
+    ),
     # CRDs only: no pods, nothing to wait for but the API server.
     "kserve-crd": ChartFacts(
         read_at="v0.15.2", source="charts/kserve-crd (kserve/kserve v0.15.2)", worst_case_wait_s=60, api_client=False

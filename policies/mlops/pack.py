@@ -32,7 +32,16 @@ from policies.mlops.eks import (
     cluster_private_endpoint,
     cluster_secrets_encryption,
 )
-from policies.mlops.elb import load_balancer_internal
+from policies.mlops.elb import (
+    listener_forward_authenticated,
+    listener_https_only,
+    listener_tls_policy_modern,
+    load_balancer_access_logs,
+    load_balancer_deletion_protection,
+    load_balancer_drop_invalid_headers,
+    load_balancer_internal,
+    load_balancer_public_waf,
+)
 from policies.mlops.helm import release_chart_version_pinned
 from policies.mlops.iam import (
     policy_no_wildcard_action,
@@ -79,6 +88,7 @@ from policies.mlops.s3 import (
 from policies.mlops.secrets import config_no_plaintext, container_env_no_plaintext, helm_values_no_plaintext
 from policies.mlops.sns import subscription_encrypted_delivery, topic_customer_key
 from policies.mlops.tagging import resource_phoenix_expiry, resource_required_tags
+from policies.mlops.verifiedaccess import group_policy as verifiedaccess_group_policy
 
 PACK_NAME = "mlops-platform"
 
@@ -109,6 +119,14 @@ RULES: tuple[Rule, ...] = (
     default_security_group_no_rules.RULE,
     subnet_no_public_ip.RULE,
     load_balancer_internal.RULE,
+    load_balancer_public_waf.RULE,
+    load_balancer_access_logs.RULE,
+    load_balancer_deletion_protection.RULE,
+    load_balancer_drop_invalid_headers.RULE,
+    listener_https_only.RULE,
+    listener_tls_policy_modern.RULE,
+    listener_forward_authenticated.RULE,
+    verifiedaccess_group_policy.RULE,
     # EKS
     cluster_private_endpoint.RULE,
     cluster_secrets_encryption.RULE,

@@ -35,13 +35,14 @@ def test_dev_estimate_matches_hand_calculation(
     p = lambda key: _p(snapshot, key)  # noqa: E731
     h = 730
     # dev: 1 EKS cluster; 2 x m7i.large nodes (unpriced) with 50 GB gp3 each; nat: single (1 NAT, 1 EIP);
-    # 9 interface endpoints sharing 50 GB; 2 x db.t4g.medium Single-AZ, 20 GB gp3, backups within the free
+    # 13 interface endpoints sharing 50 GB; 2 x db.t4g.medium Single-AZ, 20 GB gp3, backups within the free
     # 20 GB, each with an RDS-managed master secret; 10 KMS keys (the registry's included); 7 secrets (the
     # registry's Docker Hub and GitHub logins included); 4 ECR repositories (2 team, 2 mirrors) at the 5 GB
     # default; buckets 5 + 5 + 3 x 50 GB;
     # 7 log groups at 90 days (3 months kept): 6 x 1 GB standard ingestion + flow logs 10 GB (vended,
     # unpriced); 4 Container Insights log groups at 30 days (1 month kept), 1 GB each; deploy runner 300
-    # build minutes. CloudWatch alarms are not in the model.
+    # build minutes; 2 ALBs (people, models) at 1 LCU, their log bucket 5 GB. CloudWatch alarms, Cognito, Route 53
+    # and ACM are not in the model.
     expected = (
         h * p("eks.clusterHour")
         + 2 * 50 * p("ebs.gp3.gbMonth")
@@ -53,14 +54,15 @@ def test_dev_estimate_matches_hand_calculation(
         + 10 * p("kms.keyMonth")
         + (7 + 2) * (p("secretsmanager.secretMonth") + 10_000 * p("secretsmanager.apiRequest"))
         + 4 * 5 * p("ecr.storageGbMonth")
-        + (5 + 5 + 3 * 50) * p("s3.standard.gbMonth")
+        + (5 + 5 + 3 * 50 + 5) * p("s3.standard.gbMonth")
+        + 2 * h * (p("elb.application.hour") + p("elb.application.lcuHour"))
         + (6 + 4) * 1 * p("logs.ingestGb")
         + ((6 * 1 + 10) * 3 + 4 * 1 * 1) * p("logs.storageGbMonth")
         + 300 * p("codebuild.buildMinute:BUILD_GENERAL1_MEDIUM")
     )
     assert report.monthly_total == pytest.approx(expected, abs=_tolerance(expected))
     unpriced = sorted(line.price_key for line in report.unpriced)
-    assert unpriced == ["ec2.instanceHour:m7i.large", "logs.vendedIngestGb"] + ["vpce.interfaceHour"] * 12
+    assert unpriced == ["ec2.instanceHour:m7i.large", "logs.vendedIngestGb"] + ["vpce.interfaceHour"] * 13
 
 
 def test_prod_estimate_matches_hand_calculation(
@@ -70,12 +72,12 @@ def test_prod_estimate_matches_hand_calculation(
     p = lambda key: _p(snapshot, key)  # noqa: E731
     h = 730
     # prod: 3 x m7i.xlarge (unpriced) + GPU pool at 0, 50 GB root volumes; nat: per-az (3 NAT, 3 EIP)
-    # sharing 500 GB; 9 interface endpoints x 3 AZ (unpriced hours) sharing 300 GB; 2 x db.r7g.large
+    # sharing 500 GB; 13 interface endpoints x 3 AZ (unpriced hours) sharing 300 GB; 2 x db.r7g.large
     # Multi-AZ (instance unpriced, storage doubled: 2 x 20 GB), backups 60 GB each of which 20 GB free;
     # 11 KMS keys (the registry's included); 9 secrets (the registry's two upstream logins included); 4 ECR
     # repositories at the 5 GB default; buckets 50 + 20 + 3 x 500 GB; log groups 5 GB each: control plane and flow
     # logs keep 365 days, the rest (4 of them Container Insights') 90; flow logs 60 GB vended (unpriced
-    # ingestion); 600 build minutes;
+    # ingestion); 600 build minutes; 2 ALBs (people, models) at 1 LCU, their log bucket 20 GB;
     # Redshift Serverless RPU-hours unpriced.
     expected = (
         h * p("eks.clusterHour")
@@ -88,7 +90,8 @@ def test_prod_estimate_matches_hand_calculation(
         + 11 * p("kms.keyMonth")
         + (7 + 2) * (p("secretsmanager.secretMonth") + 10_000 * p("secretsmanager.apiRequest"))
         + 4 * 5 * p("ecr.storageGbMonth")
-        + (50 + 20 + 3 * 500) * p("s3.standard.gbMonth")
+        + (50 + 20 + 3 * 500 + 20) * p("s3.standard.gbMonth")
+        + 2 * h * (p("elb.application.hour") + p("elb.application.lcuHour"))
         + (6 + 4) * 5 * p("logs.ingestGb")
         + (5 * 365 / 30 + 60 * 365 / 30 + (5 + 4) * 5 * 90 / 30) * p("logs.storageGbMonth")
         + 600 * p("codebuild.buildMinute:BUILD_GENERAL1_MEDIUM")

@@ -74,6 +74,7 @@ def test_a_stack_without_a_deploy_runner_exits_1(tmp_path: Path) -> None:
     shutil.copytree(ROOT / "stacks", project / "stacks")
     shutil.copytree(ROOT / "components", project / "components", ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copy(ROOT / "__main__.py", project / "__main__.py")
+    shutil.copytree(ROOT / "certs", project / "certs")  # mlops:access.clients.caBundle
     dev = (project / "stacks" / "Pulumi.dev.yaml").read_text()
     without_runner = re.sub(r"\n  mlops:deploy:\n(    .*\n|      .*\n)*", "\n", dev)
     assert "mlops:deploy" not in without_runner

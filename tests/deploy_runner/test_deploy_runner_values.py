@@ -16,11 +16,13 @@ ACCOUNT = "123456789012"
 
 # Pulumi module of a resource type -> the IAM service prefix that manages it.
 IAM_PREFIX = {
+    "acm": "acm",
     "athena": "athena",
     "autoscaling": "autoscaling",
     "budgets": "budgets",
     "cloudwatch": "logs",
     "codebuild": "codebuild",
+    "cognito": "cognito-idp",
     "ec2": "ec2",
     "ecr": "ecr",
     "eks": "eks",
@@ -28,13 +30,17 @@ IAM_PREFIX = {
     "iam": "iam",
     "kms": "kms",
     "lakeformation": "lakeformation",
+    "lb": "elasticloadbalancing",
     "mwaa": "airflow",
     "rds": "rds",
     "redshiftserverless": "redshift-serverless",
+    "route53": "route53",
     "s3": "s3",
     "secretsmanager": "secretsmanager",
     "sns": "sns",
+    "verifiedaccess": "ec2",
     "vpc": "ec2",
+    "wafv2": "wafv2",
 }
 
 
@@ -81,10 +87,13 @@ def test_no_allow_is_unbounded(document: list[dict[str, Any]]) -> None:
             writes = [a for a in actions if not is_read_only(a) and a not in RESOURCE_STAR_ONLY]
             assert not writes or is_scoped_by_condition(statement), statement["Sid"]
         else:
-            # Every ARN names this account, or an AWS-owned endpoint service / bucket of this environment.
+            # Every ARN names this account, or an AWS-owned endpoint service / bucket of this environment, or is a
+            # Route 53 ARN (global, without an account: hosted zones have no resource policy, so only this account's).
             for arn in statement["Resource"]:
                 assert (
-                    f":{ACCOUNT}:" in arn or ":*:vpc-endpoint-service/" in arn or arn.startswith("arn:aws:s3:::dev-")
+                    f":{ACCOUNT}:" in arn
+                    or ":*:vpc-endpoint-service/" in arn
+                    or arn.startswith(("arn:aws:s3:::dev-", "arn:aws:route53:::"))
                 ), arn
 
 

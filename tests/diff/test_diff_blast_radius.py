@@ -24,6 +24,7 @@ def test_a_vpc_cidr_change_replaces_its_dependents_and_leaves_the_rest_alone(tmp
     for name in ("Pulumi.yaml", "__main__.py"):
         shutil.copy(ROOT / name, project / name)
     os.symlink(ROOT / "components", project / "components")
+    os.symlink(ROOT / "certs", project / "certs")  # mlops:access.clients.caBundle
     base = _plan(project)
     stack_file = project / "stacks" / "Pulumi.dev.yaml"
     stack_file.write_text(stack_file.read_text().replace("cidr: 10.40.0.0/16", "cidr: 10.41.0.0/16"))

@@ -21,6 +21,7 @@ def test_the_diff_markdown_of_a_change_shows_its_monthly_cost_delta(tmp_path: Pa
     for name in ("Pulumi.yaml", "__main__.py"):
         shutil.copy(ROOT / name, project / name)
     os.symlink(ROOT / "components", project / "components")
+    os.symlink(ROOT / "certs", project / "certs")  # mlops:access.clients.caBundle
     os.symlink(ROOT / "cost", project / "cost")
     base, head = tmp_path / "base.json", tmp_path / "head.json"
     base.write_text(dumps(build_plan(run_stack(project, "dev"))))

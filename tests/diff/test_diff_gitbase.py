@@ -132,7 +132,7 @@ def _committed_copy_of_this_project(tmp_path: Path) -> Path:
     repo.mkdir()
     for name in ("Pulumi.yaml", "__main__.py"):
         shutil.copy(root / name, repo / name)
-    for name in ("components", "stacks"):
+    for name in ("components", "stacks", "certs"):
         shutil.copytree(root / name, repo / name, ignore=shutil.ignore_patterns("__pycache__"))
     _git(repo, "init", "-q", "-b", "main")
     _git(repo, "add", ".")

@@ -36,6 +36,7 @@ def plan_stack(tmp_path: Path, text: str, *args: str) -> tuple[int, str]:
         for name in ("Pulumi.yaml", "__main__.py"):
             (project / name).write_text((ROOT / name).read_text())
         os.symlink(ROOT / "components", project / "components")
+        os.symlink(ROOT / "certs", project / "certs")  # mlops:access.clients.caBundle
     (project / "stacks" / "Pulumi.x.yaml").write_text(text)
     result = runner.invoke(app, ["plan", "--project-dir", str(project), "--stack", "x", *args])
     assert "Traceback" not in result.stderr + result.stdout

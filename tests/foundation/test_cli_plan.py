@@ -58,6 +58,7 @@ def copy_project(tmp_path: Path, extra_stack: str | None = None, name: str = "ba
     shutil.copytree(ROOT / "stacks", project / "stacks")
     shutil.copytree(ROOT / "components", project / "components", ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copy(ROOT / "__main__.py", project / "__main__.py")
+    shutil.copytree(ROOT / "certs", project / "certs")  # mlops:access.clients.caBundle
     if extra_stack is not None:
         (project / "stacks" / f"Pulumi.{name}.yaml").write_text(extra_stack)
     return project

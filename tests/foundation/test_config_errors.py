@@ -39,7 +39,7 @@ def test_good_config_has_safe_defaults() -> None:
     [
         (
             {"mlops__netwrok": {}},
-            "mlops:netwrok: unknown key; did you mean 'mlops:network'? allowed: budget, cluster, costCenter",
+            "mlops:netwrok: unknown key; did you mean 'mlops:network'? allowed: access, budget, cluster, costCenter",
         ),
         ({"mlops__network": {"cidr": "10.0.0.0/33"}}, "mlops:network.cidr: '10.0.0.0/33' is not a valid CIDR"),
         ({"mlops__network": {"cidr": "8.8.0.0/16"}}, "mlops:network.cidr: '8.8.0.0/16' must be a private IPv4"),

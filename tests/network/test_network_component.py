@@ -11,7 +11,7 @@ import pulumi
 import pytest
 
 from components.network.component import Network, NetworkArgs
-from components.network.config import NetworkConfig, PublicLoadBalancerConfig
+from components.network.config import NetworkConfig
 from mlopsctl.engine import Graph, Registration, run_program
 
 SUBNET = "aws:ec2/subnet:Subnet"
@@ -25,11 +25,10 @@ def build(az_count: int = 3, nat: str = "single", public_lb: bool = False) -> Gr
     config = NetworkConfig(
         az_count=az_count,
         nat=nat,
-        public_load_balancer=PublicLoadBalancerConfig(allowed_cidrs=["203.0.113.0/24"]) if public_lb else None,
     )
 
     def program() -> None:
-        network = Network("net", NetworkArgs(config=config, environment="dev"))
+        network = Network("net", NetworkArgs(config=config, environment="dev", public_entry=public_lb))
         _BUILT[(az_count, nat, public_lb)] = network
         pulumi.export("vpcId", network.vpc_id)
         pulumi.export("private", network.private_subnet_ids)

@@ -47,8 +47,7 @@ def parse(network: dict[str, Any]) -> None:
         ({"interfaceEndpoints": ["sts"]}, "mlops:network.interfaceEndpoints", "missing ['ecr.api', 'ecr.dkr', 'kms', 'logs', 's3', 'secretsmanager']"),
         ({"interfaceEndpoints": ["ecr.api", "ecr.dkr", "sts", "logs"]}, "mlops:network.interfaceEndpoints", "reach S3"),
         ({"interfaceEndpoints": ["ecr.api", "ecr.dkr", "s3", "sts", "logs", "secretsmanager", "kms", "Bad Name"]}, "mlops:network.interfaceEndpoints", "service name"),
-        ({"publicLoadBalancer": {"allowedCidrs": ["0.0.0.0/0"]}}, "mlops:network.publicLoadBalancer.allowedCidrs", "whole internet"),
-        ({"publicLoadBalancer": {"allowedCidrs": ["::/0"]}}, "mlops:network.publicLoadBalancer.allowedCidrs", "whole internet"),
+        ({"publicLoadBalancer": {"allowedCidrs": ["203.0.113.0/24"]}}, "mlops:network.publicLoadBalancer", "removed: an internet-facing entry is mlops:access.public"),
         ({"azcount": 2}, "mlops:network.azcount", "unknown key; allowed: azCount, cidr"),
     ],
 )  # fmt: skip

@@ -8,7 +8,7 @@ import pulumi_kubernetes as k8s
 from pod_groups import pod_groups
 
 from components.network.component import Network, NetworkArgs
-from components.network.config import NetworkConfig, PublicLoadBalancerConfig
+from components.network.config import NetworkConfig
 from components.zerotrust.component import ZeroTrust, ZeroTrustArgs
 from contracts.flows import AwsDestination, Flow, FlowGraph, Workload
 from mlopsctl.engine import run_program
@@ -24,8 +24,7 @@ def program() -> None:
     opts = pulumi.ResourceOptions(providers=[provider])
     per_az = Network("net-a", NetworkArgs(config=NetworkConfig(nat="per-az"), environment="dev-a",
                                          destination_slots=["tracking-db"]), opts=opts)  # fmt: skip
-    public_lb = PublicLoadBalancerConfig(allowed_cidrs=["203.0.113.0/24"])
-    Network("net-b", NetworkArgs(config=NetworkConfig(nat="none", public_load_balancer=public_lb, interface_endpoints=ENDPOINTS), environment="dev-b"),
+    Network("net-b", NetworkArgs(config=NetworkConfig(nat="none", interface_endpoints=ENDPOINTS), environment="dev-b", public_entry=True),
             opts=opts)  # fmt: skip
     cluster = k8s.Provider("k8s", kubeconfig="{}")
     psa = {"pod-security.kubernetes.io/enforce": "restricted", "pod-security.kubernetes.io/enforce-version": "v1.34"}

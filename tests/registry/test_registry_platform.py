@@ -48,6 +48,7 @@ def prod_without_nat(endpoints: list[str] = AIR_GAP_ENDPOINTS) -> Graph:
     if key not in _VARIANTS:
         raw: dict[str, Any] = dict(read_stack_values(ROOT / "stacks" / "Pulumi.prod.yaml"))
         raw["mlops:network"] = {**raw["mlops:network"], "nat": "none", "interfaceEndpoints": endpoints}
+        raw.pop("mlops:access")  # its people entry needs NAT (the load balancer calls the IdP)
         _VARIANTS[key] = run_program(
             lambda: runpy.run_path(str(ROOT / "__main__.py"), run_name="__main__"), stack="prod", config=raw
         )

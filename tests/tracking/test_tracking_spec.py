@@ -73,6 +73,15 @@ def test_command_line() -> None:
     assert not any("postgresql://" in a for a in args)
 
 
+def test_the_load_balancers_host_names_are_allowed_hosts_and_ui_origins() -> None:
+    # mlops:access: MLflow rejects unknown Host headers and cross-origin state-changing requests.
+    args = spec.server_args(artifacts="s3://b/mlflow", namespace="mlflow", external_hosts=["mlflow.ml.example.com"])
+    hosts = args[args.index("--allowed-hosts") + 1].split(",")
+    assert {"mlflow.ml.example.com", "mlflow.mlflow.svc.cluster.local:5000"} <= set(hosts)
+    assert args[args.index("--cors-allowed-origins") + 1] == "https://mlflow.ml.example.com"
+    assert "--cors-allowed-origins" not in spec.server_args(artifacts="s3://b/mlflow", namespace="mlflow")
+
+
 def test_backend_store_uri_is_composed_at_runtime_from_secret_env() -> None:
     env = {e["name"]: e for e in _container()["env"]}
     uri = env["MLFLOW_BACKEND_STORE_URI"]["value"]

@@ -20,8 +20,8 @@ RULE = resource_rule(
     level=Level.MANDATORY,
     severity=Severity.HIGH,
     remediation=(
-        "Set internal=True. A deliberately public endpoint (cluster.publicLoadBalancer) needs an exemption "
-        "in mlops:policy with a reason and an expiry date."
+        "Set internal=True. A deliberately public people entry (mlops:access.public: WAF, an allow-list and "
+        "authentication) needs an exemption in mlops:policy with a reason and an expiry date."
     ),
     resource_types=(LB, ALB),
     check=_check,
