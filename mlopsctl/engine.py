@@ -31,6 +31,7 @@ from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
 from contracts.errors import ConfigError
+from mlopsctl import lazy_sdk
 from contracts.stackfile import read_stack_values
 from mlopsctl.mocks import PlatformMocks
 from mlopsctl.wire import SECRET_MARK, mask, struct_to_plain
@@ -156,6 +157,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
 
 
 _LOCK = threading.Lock()
+lazy_sdk.install()  # before the program's first `import pulumi_aws`: the SDK's packages load what is used
 
 
 def run_program(

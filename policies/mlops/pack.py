@@ -8,6 +8,7 @@ from policies.mlops.cloudwatch import (
     alarm_notifies,
     log_group_customer_key,
     log_group_retention,
+    log_group_retention_minimum,
     metric_filter_alarmed,
 )
 from policies.mlops.codebuild import (
@@ -19,15 +20,19 @@ from policies.mlops.codebuild import (
 from policies.mlops.ec2 import (
     default_security_group_no_rules,
     launch_template_imdsv2,
+    route_table_database_tier_isolated,
     security_group_destination_ingress,
+    security_group_no_open_egress,
     security_group_no_public_ingress,
     subnet_no_public_ip,
     volume_encrypted,
+    vpc_endpoint_policy_scoped,
     vpc_flow_logs,
 )
 from policies.mlops.ecr import repository_immutable_tags, repository_kms_encrypted, repository_scan_on_push
 from policies.mlops.eks import (
     addon_network_policy_enforced,
+    cluster_api_authentication,
     cluster_control_plane_logging,
     cluster_private_endpoint,
     cluster_secrets_encryption,
@@ -63,15 +68,24 @@ from policies.mlops.k8s import (
     pod_run_as_non_root,
     service_internal_load_balancer,
 )
-from policies.mlops.kms import key_policy_no_public_access, key_rotation
+from policies.mlops.kms import (
+    key_deletion_window,
+    key_policy_no_cross_account,
+    key_policy_no_public_access,
+    key_rotation,
+)
 from policies.mlops.lakeformation import no_iam_allowed_principals
 from policies.mlops.mwaa import environment_private_webserver
 from policies.mlops.policy import exemption_valid
 from policies.mlops.rds import (
     instance_alarms,
     instance_backup_retention,
+    instance_customer_key,
     instance_deletion_protection,
     instance_encrypted,
+    instance_final_snapshot,
+    instance_log_exports,
+    instance_multi_az,
     instance_no_plain_password,
     instance_not_public,
     instance_tls_forced,
@@ -80,12 +94,15 @@ from policies.mlops.redshift import namespace_customer_key, workgroup_not_public
 from policies.mlops.rule import Rule
 from policies.mlops.s3 import (
     bucket_access_logging,
+    bucket_no_force_destroy,
+    bucket_ownership_enforced,
     bucket_public_access_block,
     bucket_sse_kms,
     bucket_tls_only,
     bucket_versioning,
 )
 from policies.mlops.secrets import config_no_plaintext, container_env_no_plaintext, helm_values_no_plaintext
+from policies.mlops.secretsmanager import secret_customer_key
 from policies.mlops.sns import subscription_encrypted_delivery, topic_customer_key
 from policies.mlops.tagging import resource_phoenix_expiry, resource_required_tags
 from policies.mlops.verifiedaccess import group_policy as verifiedaccess_group_policy
@@ -99,9 +116,13 @@ RULES: tuple[Rule, ...] = (
     bucket_versioning.RULE,
     bucket_tls_only.RULE,
     bucket_access_logging.RULE,
+    bucket_no_force_destroy.RULE,
+    bucket_ownership_enforced.RULE,
     # KMS
     key_rotation.RULE,
     key_policy_no_public_access.RULE,
+    key_policy_no_cross_account.RULE,
+    key_deletion_window.RULE,
     # RDS
     instance_not_public.RULE,
     instance_encrypted.RULE,
@@ -110,9 +131,16 @@ RULES: tuple[Rule, ...] = (
     instance_tls_forced.RULE,
     instance_no_plain_password.RULE,
     instance_alarms.RULE,
+    instance_final_snapshot.RULE,
+    instance_multi_az.RULE,
+    instance_customer_key.RULE,
+    instance_log_exports.RULE,
     # EC2 / VPC / ELB
     security_group_no_public_ingress.RULE,
     security_group_destination_ingress.RULE,
+    security_group_no_open_egress.RULE,
+    route_table_database_tier_isolated.RULE,
+    vpc_endpoint_policy_scoped.RULE,
     launch_template_imdsv2.RULE,
     volume_encrypted.RULE,
     vpc_flow_logs.RULE,
@@ -132,6 +160,7 @@ RULES: tuple[Rule, ...] = (
     cluster_secrets_encryption.RULE,
     cluster_control_plane_logging.RULE,
     addon_network_policy_enforced.RULE,
+    cluster_api_authentication.RULE,
     # CodeBuild (the in-VPC deploy runner)
     project_vpc_attached.RULE,
     project_not_privileged.RULE,
@@ -171,6 +200,7 @@ RULES: tuple[Rule, ...] = (
     topic_customer_key.RULE,
     subscription_encrypted_delivery.RULE,
     log_group_retention.RULE,
+    log_group_retention_minimum.RULE,
     log_group_customer_key.RULE,
     alarm_notifies.RULE,
     metric_filter_alarmed.RULE,
@@ -182,6 +212,7 @@ RULES: tuple[Rule, ...] = (
     helm_values_no_plaintext.RULE,
     container_env_no_plaintext.RULE,
     config_no_plaintext.RULE,
+    secret_customer_key.RULE,
     # Exemptions
     exemption_valid.RULE,
 )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from policies.mlops.kms._managed import is_aws_managed
 from policies.mlops.props import as_list, get
 from policies.mlops.rule import Level, Severity, StackInput, StackReport, stack_rule
 from policies.mlops.s3._joins import BUCKET, SSE, is_log_target, settings_of
@@ -34,6 +35,13 @@ def _check(stack: StackInput, report: StackReport) -> None:
                         # separation between buckets, no way to revoke one reader.
                         report(
                             "SSE-KMS without kmsMasterKeyId uses the AWS-managed aws/s3 key; name the platform's customer key",
+                            config.urn,
+                        )
+                    elif algorithm in KMS_ALGORITHMS and is_aws_managed(get(default, "kmsMasterKeyId")):
+                        # Naming the AWS-managed key (alias/aws/s3 or its ARN) is the same key as naming none.
+                        report(
+                            f"kmsMasterKeyId {get(default, 'kmsMasterKeyId')!r} is an AWS-managed key; name the "
+                            "platform's customer key",
                             config.urn,
                         )
 
