@@ -38,7 +38,7 @@ from contracts.duration import parse_ttl, parse_utc
 from contracts.errors import ConfigError
 from contracts.secrets import is_credential_key
 from contracts.stackfile import echo, read_stack_values
-from contracts.tiers import Tier, effective_tier
+from contracts.tiers import Tier, effective_tier, looks_like_production
 
 __all__ = ["NAMESPACE", "ConfigError", "PlatformConfig", "allowed_keys", "load_stack_file", "parse_config"]
 
@@ -188,6 +188,11 @@ class PlatformConfig(Section):
         if self.orchestrator.mode == "mwaa" and self.network.nat == "none":
             raise ValueError("orchestrator.mode mwaa needs network.nat single or per-az (MWAA workers need egress)")
         # deploy.runner with nat none: the runner gets its own subnets and NAT gateway (Network.runner_egress).
+        if self.tier in ("staging", "development") and looks_like_production(self.environment):
+            raise ValueError(
+                f"tier {self.tier!r} on environment {self.environment!r}, whose name says production, would drop every "
+                "production safeguard; set tier: production, or rename the environment"
+            )
         if self.effective_tier == "production" and self.phoenix.enabled:
             raise ValueError("a production-tier stack cannot enable phoenix: its resources would become reapable")
         if self.tier == "ephemeral" and not self.phoenix.enabled:
@@ -205,10 +210,14 @@ class PlatformConfig(Section):
             )
             if short:
                 raise ValueError(f"a production-tier stack keeps logs at least {PRODUCTION_MIN_LOG_DAYS} days: {short}")
-            if self.storage.lake and self.lake.lifecycle.noncurrent_version_days < PRODUCTION_MIN_NONCURRENT_DAYS:
+            lifecycles = [self.lake.lifecycle, *self.lake.zone_lifecycle.values()]
+            if (
+                self.storage.lake
+                and min(c.noncurrent_version_days for c in lifecycles) < PRODUCTION_MIN_NONCURRENT_DAYS
+            ):
                 raise ValueError(
                     f"a production-tier stack keeps noncurrent object versions at least {PRODUCTION_MIN_NONCURRENT_DAYS} "
-                    "days (lake.lifecycle.noncurrentVersionDays): they are the undo of a bad write"
+                    "days (lake.lifecycle and lake.zoneLifecycle noncurrentVersionDays): they are the undo of a bad write"
                 )
             unprotected = [
                 name

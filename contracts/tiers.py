@@ -7,6 +7,7 @@ production safeguards off.
 
 from __future__ import annotations
 
+import re
 from typing import Literal
 
 Tier = Literal["production", "staging", "development", "ephemeral"]
@@ -26,4 +27,10 @@ def effective_tier(tier: str | None, *, environment: str, phoenix: bool) -> Tier
             return known
     if phoenix:
         return "ephemeral"
-    return "production" if environment.lower() in PRODUCTION_NAMES else "development"
+    return "production" if looks_like_production(environment) else "development"
+
+
+def looks_like_production(environment: str) -> bool:
+    """Whether an environment's name says production: a production name, alone or as one of its dash- or
+    underscore-separated parts (``prod``, ``prod-eu``, ``eu_production``)."""
+    return any(part in PRODUCTION_NAMES for part in re.split(r"[-_.]", environment.lower()))

@@ -191,6 +191,9 @@ def test_values_aws_would_reject_fail_validation(changes: dict[str, object], exp
         ({"mlops:environment": "production"}, "keeps its data protected: set lake.protect: true"),
         ({"mlops:tier": "ephemeral"}, "tier ephemeral needs phoenix.enabled"),
         ({"mlops:tier": "prod"}, "mlops:tier: Input should be 'production', 'staging', 'development' or 'ephemeral'"),
+        # A name that says production keeps the safeguards: as a part of the name, and against a lower tier.
+        ({"mlops:environment": "prod-eu"}, "keeps its data protected: set lake.protect: true"),
+        ({"mlops:environment": "prod", "mlops:tier": "development"}, "whose name says production, would drop"),
     ],
 )
 def test_the_production_tier_keeps_its_safeguards(changes: dict[str, object], expected: str) -> None:
@@ -252,6 +255,9 @@ def test_production_tier_minimums() -> None:
         for p in problems(**{"mlops:network": network})
     )
     lake = {**prod["mlops:lake"], "lifecycle": {"noncurrentVersionDays": 1}}  # type: ignore[dict-item]
+    assert any("noncurrent object versions at least 30" in p for p in problems(**{"mlops:lake": lake}))
+    override = {"zoneLifecycle": {"raw": {"noncurrentVersionDays": 1}}}  # a zone's own lifecycle counts too
+    lake = {**prod["mlops:lake"], **override}  # type: ignore[dict-item]
     assert any("noncurrent object versions at least 30" in p for p in problems(**{"mlops:lake": lake}))
     lake = {**prod["mlops:lake"], "protect": False}  # type: ignore[dict-item]
     assert any("set lake.protect: true" in p for p in problems(**{"mlops:lake": lake}))
