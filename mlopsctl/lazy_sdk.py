@@ -81,8 +81,7 @@ class _LazyPackageLoader(importlib.abc.Loader):
             setattr(module, name, value)
             return value
 
-        module.__getattr__ = __getattr__  # type: ignore[method-assign]
-        module.__all__ = sorted(index)
+        vars(module).update(__getattr__=__getattr__, __all__=sorted(index))
 
 
 def _index(init: Path) -> dict[str, str] | None:
