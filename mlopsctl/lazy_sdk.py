@@ -52,25 +52,29 @@ class _Finder(importlib.abc.MetaPathFinder):
         if not any(p.fullmatch(fullname) for p in PACKAGES):
             return None
         spec = importlib.machinery.PathFinder.find_spec(fullname, path)
-        if spec is None or spec.origin is None or not spec.submodule_search_locations:
+        if spec is None or spec.origin is None or not spec.submodule_search_locations or spec.loader is None:
             return None
-        index = _index(Path(spec.origin))
-        if index is None:
-            return None  # not the generated layout: load it as usual
-        spec.loader = _LazyPackageLoader(index)
+        # The index is built when the package is first used: pulumi_aws "imports" all of its ~250 services at
+        # start-up, lazily, and most are never touched.
+        spec.loader = _LazyPackageLoader(Path(spec.origin), spec.loader)
         return spec
 
 
 class _LazyPackageLoader(importlib.abc.Loader):
-    def __init__(self, index: dict[str, str]) -> None:
-        self.index = index
-        """Name -> the module defining it ("" for a module of the package, such as ``outputs``)."""
+    def __init__(self, init: Path, eager: importlib.abc.Loader) -> None:
+        self.init = init
+        self.eager = eager
+        """The SDK's own loader, for a package whose ``__init__`` is not the generated one."""
 
     def create_module(self, spec: importlib.machinery.ModuleSpec) -> ModuleType | None:
         return None
 
     def exec_module(self, module: ModuleType) -> None:
-        index, package = self.index, module.__name__
+        index, package = _index(self.init), module.__name__
+        if index is None:
+            self.eager.exec_module(module)
+            return
+        # Name -> the module defining it ("" for a module of the package, such as ``outputs``).
 
         def __getattr__(name: str) -> Any:
             where = index.get(name)
