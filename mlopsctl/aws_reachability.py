@@ -49,7 +49,14 @@ from functools import lru_cache
 from typing import Any, Literal
 
 from contracts.flows import Workload
-from mlopsctl.reachability import ANY_PORT, PROTOCOLS, Connection, selector_matches
+from mlopsctl.reachability import (
+    PROTOCOLS,
+    Connection,
+    PortRange,
+    expand_ports,
+    intersect_ranges,
+    selector_matches,
+)
 
 Direction = Literal["ingress", "egress"]
 ALL_PROTOCOLS = "ALL"
@@ -81,7 +88,7 @@ _PROTOCOL_NAMES = {
     "sctp": "SCTP",
     "132": "SCTP",
 }
-_Range = tuple[str, int, int]  # (protocol, first port, last port)
+_Range = PortRange
 
 
 class UnsupportedSecurityGroupError(ValueError):
@@ -373,7 +380,7 @@ def allowed_connections(
             if not out:
                 continue
             into = _ranges([r for g in sorted(dst.groups) for r in ingress.get(g, ())], src, known_lists)
-            for port, protocol in _expand(_intersect(out, into)):
+            for port, protocol in expand_ports(intersect_ranges(out, into)):
                 result.add((src.name, dst.name, port, protocol))
     return result
 
@@ -482,33 +489,6 @@ def _admits(rule: SecurityGroupRule, peer: Endpoint, prefix_lists: Mapping[str, 
             return True  # unknown contents or addresses: over-approximate
         return any(_overlaps(a, b) for a in cidrs for b in peer.cidrs)
     return False
-
-
-def _intersect(a: frozenset[_Range], b: frozenset[_Range]) -> set[_Range]:
-    return {
-        (pa, max(la, lb), min(ha, hb))
-        for pa, la, ha in a
-        for pb, lb, hb in b
-        if pa == pb and max(la, lb) <= min(ha, hb)
-    }
-
-
-def _expand(ranges: Iterable[_Range]) -> set[tuple[int, str]]:
-    """Merge ranges per protocol, then name them: ANY_PORT for 1-65535, else each port."""
-    out: set[tuple[int, str]] = set()
-    for protocol in sorted({r[0] for r in ranges}):
-        merged: list[list[int]] = []
-        for _, lo, hi in sorted(r for r in ranges if r[0] == protocol):
-            if merged and lo <= merged[-1][1] + 1:
-                merged[-1][1] = max(merged[-1][1], hi)
-            else:
-                merged.append([lo, hi])
-        for lo, hi in merged:
-            if (lo, hi) == (1, 65535):
-                out.add((ANY_PORT, protocol))
-            else:
-                out.update((port, protocol) for port in range(lo, hi + 1))
-    return out
 
 
 @lru_cache(maxsize=4096)

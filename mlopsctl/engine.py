@@ -31,8 +31,8 @@ from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
 from contracts.errors import ConfigError
-from mlopsctl import lazy_sdk
 from contracts.stackfile import read_stack_values
+from mlopsctl import lazy_sdk
 from mlopsctl.mocks import PlatformMocks
 from mlopsctl.wire import SECRET_MARK, mask, struct_to_plain
 

@@ -38,7 +38,9 @@ INTERNET = "internet"
 PROTOCOLS = ("TCP", "UDP", "SCTP")
 NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
 
-_Range = tuple[str, int, int]  # (protocol, first port, last port)
+PortRange = tuple[str, int, int]
+"""(protocol, first port, last port)."""
+_Range = PortRange
 _ALL: frozenset[_Range] = frozenset((p, 1, 65535) for p in PROTOCOLS)
 _IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -102,7 +104,7 @@ def allowed_connections(
             ingress = _rules_for(parsed, dst, "ingress")
             out = _ALL if egress is None else _ports_towards(egress, _pod_matcher(dst))
             into = _ALL if ingress is None else _ports_towards(ingress, _pod_matcher(src))
-            for port, protocol in _expand(_intersect(out, into)):
+            for port, protocol in expand_ports(intersect_ranges(out, into)):
                 result.add((src.name, dst.name, port, protocol))
         blocks = _ip_allowances(egress)
         result |= {(src.name, name, port, proto) for name, port, proto in _name_blocks(blocks, named_destinations)}
@@ -231,7 +233,8 @@ def _ports_towards(rules: Sequence[tuple[_Policy, _Rule]], matches: _PeerMatcher
     return frozenset(allowed)
 
 
-def _intersect(a: frozenset[_Range], b: frozenset[_Range]) -> set[_Range]:
+def intersect_ranges(a: frozenset[PortRange], b: frozenset[PortRange]) -> set[PortRange]:
+    """The port ranges both sides allow, per protocol."""
     return {
         (pa, max(la, lb), min(ha, hb))
         for pa, la, ha in a
@@ -240,7 +243,7 @@ def _intersect(a: frozenset[_Range], b: frozenset[_Range]) -> set[_Range]:
     }
 
 
-def _expand(ranges: Iterable[_Range]) -> set[tuple[int, str]]:
+def expand_ports(ranges: Iterable[PortRange]) -> set[tuple[int, str]]:
     """Merge ranges per protocol, then name them: ANY_PORT for 1-65535, else each port."""
     out: set[tuple[int, str]] = set()
     for protocol in sorted({r[0] for r in ranges}):
@@ -265,7 +268,7 @@ _EVERYTHING: _Block = ("*", ())  # a rule without peers, or a pod not isolated: 
 def _ip_allowances(rules: Sequence[tuple[_Policy, _Rule]] | None) -> dict[tuple[int, str], set[_Block]]:
     """Address blocks allowed per (port, protocol) by ``rules`` (None: not isolated, everything allowed)."""
     if rules is None:
-        return {key: {_EVERYTHING} for key in _expand(_ALL)}
+        return {key: {_EVERYTHING} for key in expand_ports(_ALL)}
     allowed: dict[tuple[int, str], set[_Block]] = {}
     for _, rule in rules:
         if rule.peers is None:
@@ -280,7 +283,7 @@ def _ip_allowances(rules: Sequence[tuple[_Policy, _Rule]] | None) -> dict[tuple[
                 if "ipBlock" in peer
             }
         if blocks:
-            for key in _expand(rule.ports):
+            for key in expand_ports(rule.ports):
                 allowed.setdefault(key, set()).update(blocks)
     return allowed
 
