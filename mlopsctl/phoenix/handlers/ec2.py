@@ -118,7 +118,9 @@ def delete_vpc_endpoint(scope: AwsScope, found: Found) -> None:
 
 
 def collect_network_interfaces(scope: AwsScope) -> Iterator[Found]:
+    seen: set[str] = set()
     for eni in _tagged(scope, "describe_network_interfaces", "NetworkInterfaces", "NetworkInterfaceId"):
+        seen.add(eni["NetworkInterfaceId"])
         tags = tag_dict(eni.get("TagSet"))
         yield Found(
             kind="ec2:network-interface",
@@ -127,6 +129,31 @@ def collect_network_interfaces(scope: AwsScope) -> Iterator[Found]:
             tags=tags,
             name=tags.get("Name") or str(eni["NetworkInterfaceId"]),
         )
+    yield from _branch_interfaces(scope, seen)
+
+
+def _branch_interfaces(scope: AwsScope, seen: set[str]) -> Iterator[Found]:
+    """Detached interfaces in a stack's security groups that nobody tagged: the branch ENIs the VPC resource
+    controller gives pods with their own security group (security groups for pods). When a cluster goes away
+    before its pods, the controller cannot delete them, and they would keep the groups and the VPC alive. They
+    carry the tags of their group, so they expire with it."""
+    groups = {
+        g["GroupId"]: tag_dict(g.get("Tags"))
+        for g in _tagged(scope, "describe_security_groups", "SecurityGroups", "GroupId")
+    }
+    ids = sorted(groups)
+    for start in range(0, len(ids), 200):  # the filter takes at most 200 values
+        filters = [
+            {"Name": "group-id", "Values": ids[start : start + 200]},
+            {"Name": "status", "Values": ["available"]},
+        ]
+        for eni in pages(_ec2(scope), "describe_network_interfaces", "NetworkInterfaces", Filters=filters):
+            ident = str(eni["NetworkInterfaceId"])
+            if ident in seen:
+                continue
+            seen.add(ident)
+            owner = next(g["GroupId"] for g in eni.get("Groups", []) if g["GroupId"] in groups)
+            yield Found(kind="ec2:network-interface", id=ident, region=scope.region, tags=groups[owner], name=ident)
 
 
 def delete_network_interface(scope: AwsScope, found: Found) -> None:
