@@ -3,7 +3,7 @@
 Pure values (tested directly): the chart's values, its workload and flows. Checked against the chart and the
 controller at v3.5.0 (kubernetes-sigs/aws-load-balancer-controller, tag v3.5.0: helm/aws-load-balancer-controller/
 values.yaml, templates/deployment.yaml, templates/webhook.yaml, pkg/config/feature_gates.go, main.go); the chart
-ships no values.schema.json. ``components.access.component`` installs it.
+ships no values.schema.json. ``components.access.controller_install`` installs it.
 
 What stays on, and why:
 

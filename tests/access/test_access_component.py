@@ -32,14 +32,10 @@ from access_testkit import (
 )
 
 from components.access import controller
-from components.access.component import (
-    TLS_POLICY,
-    PlatformIngress,
-    access_lifecycle_rules,
-    controller_namespace,
-    validate_args,
-)
+from components.access.balancers import TLS_POLICY
+from components.access.component import PlatformIngress, controller_namespace, validate_args
 from components.access.documents import BINDING_TAG
+from components.access.logs import access_lifecycle_rules
 from mlopsctl.engine import Graph, run_program
 from mlopsctl.policy import evaluate
 from mlopsctl.wire import SECRET_MARK
