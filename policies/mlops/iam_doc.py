@@ -69,3 +69,13 @@ def is_scoped_by_condition(statement: Mapping[str, Any]) -> bool:
             if any(marker in key for marker in SCOPING_CONDITION_MARKERS):
                 return True
     return False
+
+
+def to_everyone(principal: Any) -> bool:
+    """Whether a statement's ``Principal`` is everyone: ``"*"`` or ``{"AWS": "*"}`` (alone or in a list)."""
+    return principal == "*" or "*" in as_strs(as_map(principal).get("AWS"))
+
+
+def condition_keys(condition: Any) -> set[str]:
+    """The condition keys a statement's ``Condition`` tests, lower-cased (IAM compares them case-insensitively)."""
+    return {str(key).lower() for operators in as_map(condition).values() for key in as_map(operators)}

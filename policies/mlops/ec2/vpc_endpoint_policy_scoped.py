@@ -18,9 +18,9 @@ import json
 import re
 from typing import Any
 
-from policies.mlops.iam_doc import actions, allows, statements
+from policies.mlops.iam_doc import actions, allows, condition_keys, statements, to_everyone
 from policies.mlops.kms.key_policy_no_public_access import CONFINING_CONDITION_KEYS
-from policies.mlops.props import as_map, as_strs
+from policies.mlops.props import as_strs
 from policies.mlops.rule import Level, Report, ResourceInput, Severity, resource_rule
 
 VPC_ENDPOINT = "aws:ec2/vpcEndpoint:VpcEndpoint"
@@ -31,13 +31,8 @@ PERIMETER_CONDITION_KEYS = frozenset(
 ARN = re.compile(r"^arn:[^:]*:[^:]*:[^:]*:([^:]*):(.*)$")
 
 
-def _everyone(principal: Any) -> bool:
-    return principal == "*" or "*" in as_strs(as_map(principal).get("AWS"))
-
-
 def _confined(condition: Any) -> bool:
-    keys = {str(key).lower() for block in as_map(condition).values() for key in as_map(block)}
-    return bool(keys & PERIMETER_CONDITION_KEYS)
+    return bool(condition_keys(condition) & PERIMETER_CONDITION_KEYS)
 
 
 def _unscoped(resource: str) -> bool:
@@ -61,7 +56,7 @@ def _check(resource: ResourceInput, report: Report) -> None:
         report("policy is not valid JSON")
         return
     for index, statement in enumerate(statements(document)):
-        if not allows(statement) or not _everyone(statement.get("Principal")):
+        if not allows(statement) or not to_everyone(statement.get("Principal")):
             continue
         if _confined(statement.get("Condition")):
             continue

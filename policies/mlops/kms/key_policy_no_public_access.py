@@ -11,8 +11,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from policies.mlops.iam_doc import actions, allows, statements
-from policies.mlops.props import as_map, as_strs
+from policies.mlops.iam_doc import actions, allows, condition_keys, statements, to_everyone
 from policies.mlops.rule import Level, Report, ResourceInput, Severity, resource_rule
 
 KEY = "aws:kms/key:Key"
@@ -30,16 +29,8 @@ CONFINING_CONDITION_KEYS = (
 """Condition keys (lower-case) that tie a ``*`` principal to this account, a service or a named principal."""
 
 
-def _everyone(principal: Any) -> bool:
-    if principal == "*":
-        return True
-    mapping = as_map(principal)
-    return "*" in as_strs(mapping.get("AWS"))
-
-
 def _confined(condition: Any) -> bool:
-    keys = {key.lower() for operators in as_map(condition).values() for key in as_map(operators)}
-    return any(key in keys for key in CONFINING_CONDITION_KEYS)
+    return any(key in condition_keys(condition) for key in CONFINING_CONDITION_KEYS)
 
 
 def _check(resource: ResourceInput, report: Report) -> None:
@@ -52,7 +43,7 @@ def _check(resource: ResourceInput, report: Report) -> None:
         report("policy is not valid JSON")
         return
     for index, statement in enumerate(statements(document)):
-        if not allows(statement) or not _everyone(statement.get("Principal")):
+        if not allows(statement) or not to_everyone(statement.get("Principal")):
             continue
         if not _confined(statement.get("Condition")):
             granted = ", ".join(actions(statement)) or "(no action)"
