@@ -1,10 +1,7 @@
-"""Where the tests find upstream data the repository does not carry (the Airflow chart's values schema).
-
-Looked up in this order, each copy verified against the sha256 pinned in ``tools/schemas.json``:
-1. ``$MLOPS_SCHEMA_DIR``;
-2. ``.cache/schemas``, filled by ``make schemas`` from a URL pinned to an upstream commit;
-3. the team's shared folder beside the clone (``<clone>/../shared/schemas``), when present.
-When none has it, tests that need it skip with a reason saying how to get it: never fail, never pass silently.
+"""Where the tests find upstream data (the Airflow chart's values schema): ``$MLOPS_SCHEMA_DIR`` when set, else
+the copy committed in ``tests/data/schemas`` (``make schemas`` refreshes it from a URL pinned to an upstream
+commit). Every copy is verified against the sha256 pinned in ``tools/schemas.json``. A missing schema skips the
+tests that need it with a reason saying how to get it: never fail, never pass silently.
 """
 
 from __future__ import annotations
@@ -25,7 +22,7 @@ MANIFEST = json.loads((ROOT / "tools" / "schemas.json").read_text(encoding="utf-
 def candidate_dirs() -> list[Path]:
     """The directories searched, in order."""
     dirs = [Path(os.environ["MLOPS_SCHEMA_DIR"])] if os.environ.get("MLOPS_SCHEMA_DIR") else []
-    return [*dirs, ROOT / ".cache" / "schemas", ROOT.parent / "shared" / "schemas"]
+    return [*dirs, ROOT / "tests" / "data" / "schemas"]
 
 
 def locate(name: str) -> Path | None:

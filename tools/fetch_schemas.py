@@ -1,8 +1,9 @@
-"""Fetch the upstream schemas the tests validate against into the gitignored cache, verified by sha256.
+"""Fetch the upstream schemas the tests validate against into ``tests/data/schemas`` (committed), verified by
+sha256: run it after changing a pin in ``tools/schemas.json``, and commit the result.
 
 Usage: python tools/fetch_schemas.py   (``make schemas``). Each entry of ``tools/schemas.json`` names a URL
 pinned to a commit and the sha256 of its content; a download whose digest differs is rejected and nothing
-is written. Exit 0 when every schema is in the cache, 2 on a network or digest problem.
+is written. Exit 0 when every schema is there, 2 on a network or digest problem.
 """
 
 from __future__ import annotations
@@ -15,12 +16,12 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 MANIFEST = ROOT / "tools" / "schemas.json"
-CACHE = ROOT / ".cache" / "schemas"
+SCHEMA_DIR = ROOT / "tests" / "data" / "schemas"
 
 
 def fetch(name: str, url: str, sha256: str) -> str | None:
-    """Download one schema into the cache; return a problem, or None when it is there and verified."""
-    target = CACHE / name
+    """Download one schema into ``SCHEMA_DIR``; return a problem, or None when it is there and verified."""
+    target = SCHEMA_DIR / name
     if target.is_file() and hashlib.sha256(target.read_bytes()).hexdigest() == sha256:
         return None
     try:
@@ -31,7 +32,7 @@ def fetch(name: str, url: str, sha256: str) -> str | None:
     digest = hashlib.sha256(body).hexdigest()
     if digest != sha256:
         return f"{name}: {url} has sha256 {digest}, expected {sha256} (tools/schemas.json)"
-    CACHE.mkdir(parents=True, exist_ok=True)
+    SCHEMA_DIR.mkdir(parents=True, exist_ok=True)
     partial = target.with_suffix(".partial")
     partial.write_bytes(body)
     partial.replace(target)
@@ -44,7 +45,7 @@ def main() -> int:
     for problem in problems:
         print(f"error: {problem}", file=sys.stderr)
     if not problems:
-        print(f"{len(manifest)} schema(s) in {CACHE.relative_to(ROOT)}")
+        print(f"{len(manifest)} schema(s) in {SCHEMA_DIR.relative_to(ROOT)}")
     return 2 if problems else 0
 
 

@@ -1,7 +1,7 @@
 """Pure builder of the Apache Airflow chart's Helm values, and the names the values refer to.
 
 Chart version: **1.18.0** (``AIRFLOW_CHART_VERSION``). Why: the values are validated against the chart's
-own ``values.schema.json`` kept in ``shared/schemas`` (apache/airflow commit 002e5532, default Airflow
+own ``values.schema.json`` committed in ``tests/data/schemas`` (apache/airflow commit 002e5532, default Airflow
 3.0.5). That commit lies on ``main`` between chart releases 1.18.0 (2025-07-12, appVersion 3.0.2) and
 1.19.0 (2026-02-17, whose default moved on to 3.1.7 through 3.0.x/3.1.x bumps, apache/airflow#61447), so
 no released chart defaults to 3.0.5. 1.18.0 is the release this schema descends from: every key used
