@@ -9,18 +9,15 @@ entry, and its path to the private cluster API is a declared flow.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import replace
 from typing import Any, TypedDict
 
 import pulumi
 import pulumi_aws as aws
 from pulumi.runtime import config as runtime_config
 
+from components.access import apps as access_apps
 from components.access import controller as access_controller
-from components.access import routing as access_routing
 from components.access.component import PlatformIngress, PlatformIngressArgs, controller_namespace
-from components.access.config import AccessConfig
-from components.access.routing import AppTarget
 from components.cluster.component import PREDICTOR_PORT, PREDICTORS, ServingCluster, ServingClusterArgs
 from components.cluster.secrets_operator import SecretsOperator, SecretsOperatorArgs
 from components.config import PlatformConfig
@@ -387,7 +384,7 @@ class MlopsPlatform(pulumi.ComponentResource):
                         *self.pod_groups.policies_for([tracking_access.server_workload("mlflow")]),
                     ],
                     client_workloads=[PREDICTORS],
-                    external_hosts=_mlflow_hosts(config),
+                    external_hosts=access_apps.mlflow_hosts(config.access),
                     **common,
                 ),
                 opts=aws_opts,
@@ -485,35 +482,11 @@ class MlopsPlatform(pulumi.ComponentResource):
         if access is None:
             return
         network, cluster = self.network, self.cluster
-        people: list[AppTarget] = []
-        mlflow_api: AppTarget | None = None
-        if self.tracking is not None:
-            # _mlflow_hosts gave the server the same host names.
-            mlflow = AppTarget(
-                key="mlflow",
-                namespace="mlflow",
-                service=tracking_access.SERVICE_NAME,
-                service_port=tracking_access.MLFLOW_PORT,
-                workload=self.tracking.workload,
-                target_port=tracking_access.MLFLOW_PORT,
-                # Exempt from MLflow's host check and auth (mlflow/server/security_utils.py HEALTH_ENDPOINTS).
-                health_path="/health",
-            )
-            people.append(mlflow)
-            if _mlflow_api(access):
-                mlflow_api = replace(mlflow, key="mlflow-api")
-        if self.orchestrator is not None and config.orchestrator.mode == "helm":
-            people.append(
-                AppTarget(
-                    key="airflow",
-                    namespace="airflow",
-                    service=airflow_values.API_SERVICE,
-                    service_port=airflow_values.API_SERVER_PORT,
-                    workload=airflow_values.workload("apiServer", "airflow"),
-                    target_port=airflow_values.API_SERVER_PORT,
-                    health_path="/api/v2/monitor/health",
-                )
-            )
+        people, mlflow_api = access_apps.app_targets(
+            access,
+            mlflow=self.tracking.workload if self.tracking is not None else None,
+            airflow_on_cluster=self.orchestrator is not None and config.orchestrator.mode == "helm",
+        )
         self.access = PlatformIngress(
             "access",
             PlatformIngressArgs(
@@ -608,17 +581,3 @@ def _destination_slots(config: PlatformConfig) -> list[str]:
     if config.access is not None:
         slots.append("ingress")
     return slots
-
-
-def _mlflow_api(access: AccessConfig) -> bool:
-    """Whether client applications get the MLflow API route (mutual TLS, like the models)."""
-    return access.clients.mlflow_api and access.clients.ca_bundle is not None
-
-
-def _mlflow_hosts(config: PlatformConfig) -> list[str]:
-    """The names the load balancers forward to MLflow (``mlops:access``): the server rejects any other Host header."""
-    access = config.access
-    if access is None:
-        return []
-    keys = ["mlflow", *(["mlflow-api"] if _mlflow_api(access) else [])]
-    return [access_routing.host(key, access.domain) for key in keys]
