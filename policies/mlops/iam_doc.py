@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import Any
 
 from policies.mlops.props import as_list, as_map, as_strs
+from policies.mlops.rule import Report, ResourceInput
 
 # Verb prefixes of actions that only read (AWS service authorization reference, "Access level":
 # List / Read). Anything else may change state.
@@ -79,3 +81,16 @@ def to_everyone(principal: Any) -> bool:
 def condition_keys(condition: Any) -> set[str]:
     """The condition keys a statement's ``Condition`` tests, lower-cased (IAM compares them case-insensitively)."""
     return {str(key).lower() for operators in as_map(condition).values() for key in as_map(operators)}
+
+
+def policy_document(resource: ResourceInput, report: Report, *, absent: str) -> Any | None:
+    """The parsed JSON of a resource's ``policy`` input; not applicable (with ``absent`` as the reason) when there
+    is none, and None after reporting a document that is not JSON."""
+    text = resource.props.get("policy")
+    if not isinstance(text, str) or not text:
+        resource.not_applicable(absent)
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        report("policy is not valid JSON")
+        return None

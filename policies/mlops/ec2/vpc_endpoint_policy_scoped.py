@@ -14,11 +14,10 @@ An endpoint without a ``policy`` input gets AWS's default policy, which is all s
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 
-from policies.mlops.iam_doc import actions, allows, condition_keys, statements, to_everyone
+from policies.mlops.iam_doc import actions, allows, condition_keys, policy_document, statements, to_everyone
 from policies.mlops.kms.key_policy_no_public_access import CONFINING_CONDITION_KEYS
 from policies.mlops.props import as_strs
 from policies.mlops.rule import Level, Report, ResourceInput, Severity, resource_rule
@@ -47,13 +46,10 @@ def _unscoped(resource: str) -> bool:
 
 
 def _check(resource: ResourceInput, report: Report) -> None:
-    text = resource.props.get("policy")
-    if not isinstance(text, str) or not text:
-        resource.not_applicable("no policy input: AWS's default endpoint policy applies (all some services support)")
-    try:
-        document = json.loads(text)
-    except json.JSONDecodeError:
-        report("policy is not valid JSON")
+    document = policy_document(
+        resource, report, absent="no policy input: AWS's default endpoint policy applies (all some services support)"
+    )
+    if document is None:
         return
     for index, statement in enumerate(statements(document)):
         if not allows(statement) or not to_everyone(statement.get("Principal")):

@@ -8,10 +8,9 @@ condition (``kms:CallerAccount``, ``kms:ViaService``, ``aws:PrincipalArn``...) a
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
-from policies.mlops.iam_doc import actions, allows, condition_keys, statements, to_everyone
+from policies.mlops.iam_doc import actions, allows, condition_keys, policy_document, statements, to_everyone
 from policies.mlops.rule import Level, Report, ResourceInput, Severity, resource_rule
 
 KEY = "aws:kms/key:Key"
@@ -34,13 +33,10 @@ def _confined(condition: Any) -> bool:
 
 
 def _check(resource: ResourceInput, report: Report) -> None:
-    text = resource.props.get("policy")
-    if not isinstance(text, str) or not text:
-        resource.not_applicable("no key policy in the inputs (AWS's default policy gives the account root)")
-    try:
-        document = json.loads(text)
-    except json.JSONDecodeError:
-        report("policy is not valid JSON")
+    document = policy_document(
+        resource, report, absent="no key policy in the inputs (AWS's default policy gives the account root)"
+    )
+    if document is None:
         return
     for index, statement in enumerate(statements(document)):
         if not allows(statement) or not to_everyone(statement.get("Principal")):
